@@ -1,0 +1,163 @@
+"""One provider call from request to ledger record: the shared request path of every API."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from fakeprovider.ledger import LedgerRecord, Outcome
+from fakeprovider.plan import random_id
+from fakeprovider.protocols.errors import ProviderError, invalid
+from fakeprovider.request import Tags
+from fakeprovider.state import ProviderState
+
+
+@dataclass(slots=True)
+class Call:
+    """What is known about one call while it is served; becomes a ledger record at the end."""
+
+    api: str
+    family: str
+    request_id: str
+    request_id_given: bool
+    idempotency_key: str | None
+    sdk_retry_count: int | None
+    header_tags: Tags
+    api_key: str
+    t_start: float
+    m_start: float
+    fingerprint: str = ""
+    attempt: int = 1
+    model: str | None = None
+    stream: bool = False
+    tags: Tags = field(default_factory=Tags)
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    status: int = 200
+    outcome: Outcome = "ok"
+    fault: dict[str, str] | None = None
+    ttft_ms: float | None = None
+    finish_reason: str | None = None
+    error: str | None = None
+
+    def response_headers(self) -> dict[str, str]:
+        if self.family == "anthropic":
+            return {"request-id": self.request_id, "x-request-id": self.request_id}
+        return {"x-request-id": self.request_id}
+
+
+def start_call(request: web.Request, api: str, family: str, m_start: float) -> Call:
+    h = request.headers
+    retry = h.get("x-stainless-retry-count")
+    given = h.get("x-request-id")
+    request_id = given or (
+        random_id("req_01", 22) if family == "anthropic" else "req_" + random_id("", 32).lower()
+    )
+    auth = h.get("authorization", "")
+    api_key = auth[7:] if auth[:7].lower() == "bearer " else h.get("x-api-key", "")
+    return Call(
+        api=api,
+        family=family,
+        request_id=request_id,
+        request_id_given=bool(given),
+        idempotency_key=h.get("idempotency-key"),
+        sdk_retry_count=int(retry) if retry is not None and retry.isdigit() else None,
+        header_tags=Tags(h.get("x-route"), h.get("x-feature"), h.get("x-tenant")),
+        api_key=api_key,
+        t_start=time.time(),
+        m_start=m_start,
+    )
+
+
+async def read_json(request: web.Request, call: Call, state: ProviderState) -> dict[str, Any]:
+    """The request body as a JSON object; sets the call's fingerprint and attempt number."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        call.fingerprint = "oversized"
+        call.attempt = _attempt(call, state)
+        raise ProviderError(
+            413,
+            "too_large",
+            f"Request body exceeds the maximum size of {state.config.max_body_bytes} bytes.",
+        ) from None
+    try:
+        body = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError as e:
+        call.fingerprint = hashlib.blake2b(raw, digest_size=12).hexdigest()
+        call.attempt = _attempt(call, state)
+        raise invalid(
+            f"We could not parse the JSON body of your request. ({e.msg} at position {e.pos})"
+        ) from None
+    if not isinstance(body, dict):
+        call.fingerprint = hashlib.blake2b(raw, digest_size=12).hexdigest()
+        call.attempt = _attempt(call, state)
+        raise invalid("The request body must be a JSON object.")
+    call.fingerprint = fingerprint(body)
+    call.attempt = _attempt(call, state)
+    return body
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """Hash of the normalised body (keys sorted), identical across retries of one request."""
+    return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+
+
+def _attempt(call: Call, state: ProviderState) -> int:
+    key = (call.request_id if call.request_id_given else None) or call.idempotency_key or call.fingerprint
+    return state.next_attempt(key)
+
+
+def error_response(call: Call, error: ProviderError) -> web.Response:
+    call.status = error.status
+    call.outcome = "error"
+    call.error = error.message
+    headers = call.response_headers()
+    headers.update(error.headers)
+    if call.family == "anthropic":
+        headers["x-should-retry"] = "true" if error.status >= 500 or error.status == 429 else "false"
+    return web.Response(
+        status=error.status,
+        body=error.body_for(call.family),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def finish_call(call: Call, state: ProviderState, m_end: float) -> LedgerRecord:
+    """Record the call in the ledger and metrics."""
+    record = LedgerRecord(
+        seq=state.ledger.next_seq(),
+        ts_start=call.t_start,
+        ts_end=call.t_start + (m_end - call.m_start),
+        api=call.api,
+        model=call.model,
+        stream=call.stream,
+        request_id=call.request_id,
+        idempotency_key=call.idempotency_key,
+        sdk_retry_count=call.sdk_retry_count,
+        fingerprint=call.fingerprint,
+        attempt=call.attempt,
+        tags=call.tags.as_dict(),
+        input_tokens=call.input_tokens,
+        output_tokens=call.output_tokens,
+        cached_tokens=call.cached_tokens,
+        cost_usd=call.cost_usd,
+        status=call.status,
+        fault=call.fault,
+        outcome=call.outcome,
+        ttft_ms=call.ttft_ms,
+        duration_ms=round((m_end - call.m_start) * 1000, 3),
+        finish_reason=call.finish_reason,
+        error=call.error,
+    )
+    state.ledger.append(record)
+    state.metrics.observe(record)
+    return record

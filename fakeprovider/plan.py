@@ -1,0 +1,191 @@
+"""The plan: a response as a timed sequence of events, before any wire format.
+
+Faults transform a plan (re-time it, cut it, corrupt its tool arguments, replace its finish);
+protocol renderers turn it into OpenAI or Anthropic JSON or SSE; the ledger bills the events
+that went out.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from fakeprovider import tokens
+from fakeprovider.catalogue import ModelInfo
+from fakeprovider.content import ContentPool
+from fakeprovider.request import ChatRequest
+from fakeprovider.schema_values import ValueGenerator
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
+Ending = Literal["complete", "drop", "reset", "error_event"]
+
+
+@dataclass(slots=True)
+class TextDelta:
+    text: str
+    tokens: int
+
+
+@dataclass(slots=True)
+class ToolCallStart:
+    index: int
+    call_id: str
+    name: str
+
+
+@dataclass(slots=True)
+class ToolArgsDelta:
+    index: int
+    text: str
+    tokens: int
+
+
+Event = TextDelta | ToolCallStart | ToolArgsDelta
+
+
+@dataclass(slots=True)
+class Plan:
+    """What the provider will send, and when (`delays[i]` seconds before `events[i]`)."""
+
+    events: list[Event]
+    delays: list[float]
+    finish: FinishReason
+    ending: Ending = "complete"
+    tail_delay: float = 0.0  # before the finish, after the last event
+    error: dict[str, Any] | None = field(default=None)  # for ending == "error_event"
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(e.tokens for e in self.events if not isinstance(e, ToolCallStart))
+
+    def text(self) -> str:
+        return "".join(e.text for e in self.events if isinstance(e, TextDelta))
+
+    def tool_calls(self) -> list[tuple[str, str, str]]:
+        """(call id, name, arguments) for each tool call, arguments joined from deltas."""
+        calls: dict[int, list[str]] = {}
+        heads: dict[int, ToolCallStart] = {}
+        for e in self.events:
+            if isinstance(e, ToolCallStart):
+                heads[e.index] = e
+                calls[e.index] = []
+            elif isinstance(e, ToolArgsDelta):
+                calls[e.index].append(e.text)
+        return [(heads[i].call_id, heads[i].name, "".join(calls[i])) for i in sorted(heads)]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply decided before pacing: prose, JSON text, or tool calls."""
+
+    text: str | None = None
+    json_value: Any = None
+    tool_calls: tuple[tuple[str, Any], ...] = ()  # (name, arguments object or raw string)
+
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def random_id(prefix: str, n: int, rng: random.Random | None = None) -> str:
+    if rng is None:
+        return prefix + "".join(secrets.choice(_ALNUM) for _ in range(n))
+    return prefix + "".join(rng.choices(_ALNUM, k=n))
+
+
+def natural_length(rng: random.Random) -> int:
+    """How many tokens a reply runs to when nothing caps it."""
+    return rng.randint(30, 160)
+
+
+def build_plan(
+    req: ChatRequest,
+    pool: ContentPool,
+    rng: random.Random,
+    reply: Reply | None,
+    realistic: bool,
+) -> Plan:
+    """Decide the reply's events and their timing for one request."""
+    events: list[Event] = []
+    finish: FinishReason = "stop"
+    if reply is None:
+        reply = _default_reply(req, pool, rng)
+    if reply.tool_calls:
+        for i, (name, args) in enumerate(reply.tool_calls):
+            args_text = args if isinstance(args, str) else orjson.dumps(args).decode()
+            events.append(ToolCallStart(i, _tool_call_id(req, rng), name))
+            events.extend(ToolArgsDelta(i, t, n) for t, n in tokens.pieces(args_text, pool.encoding_name))
+        finish = "tool_calls"
+    elif reply.json_value is not None or (req.output != "text" and reply.text is None):
+        text = orjson.dumps(reply.json_value).decode()
+        events.extend(TextDelta(t, n) for t, n in tokens.pieces(text, pool.encoding_name))
+    elif reply.text is not None:
+        events.extend(TextDelta(t, n) for t, n in _pieces_cached(reply.text, pool.encoding_name))
+    else:
+        events.extend(TextDelta(t, n) for t, n in pool.prose(rng, natural_length(rng)))
+    if req.max_tokens is not None:
+        events, cut = _cap(events, req.max_tokens)
+        if cut:
+            finish = "length"
+    delays = _pacing(req.model, len(events), rng) if realistic else [0.0] * len(events)
+    return Plan(events=events, delays=delays, finish=finish)
+
+
+def _default_reply(req: ChatRequest, pool: ContentPool, rng: random.Random) -> Reply:
+    if req.tools and req.tool_choice != "none":
+        wants_tool = req.tool_choice != "auto" or not req.after_tool_result
+        if wants_tool:
+            by_name = {t.name: t for t in req.tools}
+            tool = by_name.get(req.tool_choice) or req.tools[rng.randrange(len(req.tools))]
+            args = ValueGenerator(tool.parameters or {"type": "object"}, pool, rng).value()
+            return Reply(tool_calls=((tool.name, args),))
+    if req.output == "json_schema" and req.output_schema is not None:
+        return Reply(json_value=ValueGenerator(req.output_schema, pool, rng).value())
+    if req.output == "json_object":
+        return Reply(json_value={"result": pool.sentence(rng), "confidence": rng.randint(50, 99)})
+    return Reply()
+
+
+def _tool_call_id(req: ChatRequest, rng: random.Random) -> str:
+    if req.api == "anthropic.messages":
+        return random_id("toolu_01", 22, rng)
+    return random_id("call_", 24, rng)
+
+
+_PIECES_CACHE: dict[tuple[str, str], list[tuple[str, int]]] = {}
+
+
+def _pieces_cached(text: str, encoding_name: str) -> list[tuple[str, int]]:
+    key = (text, encoding_name)
+    found = _PIECES_CACHE.get(key)
+    if found is None:
+        found = tokens.pieces(text, encoding_name)
+        if len(_PIECES_CACHE) < 4096:
+            _PIECES_CACHE[key] = found
+    return found
+
+
+def _cap(events: list[Event], max_tokens: int) -> tuple[list[Event], bool]:
+    total = 0
+    for i, e in enumerate(events):
+        if isinstance(e, ToolCallStart):
+            continue
+        if total + e.tokens > max_tokens:
+            return events[:i], True
+        total += e.tokens
+    return events, False
+
+
+def _pacing(model: ModelInfo, n_events: int, rng: random.Random) -> list[float]:
+    if n_events == 0:
+        return []
+    jitter = model.jitter_ms / 1000
+    ttft = max(0.0, model.ttft_ms / 1000 + rng.uniform(-jitter, jitter))
+    per_token = 1.0 / model.tokens_per_s
+    delays = [ttft]
+    delays.extend(per_token * rng.uniform(0.8, 1.2) for _ in range(n_events - 1))
+    return delays

@@ -1,0 +1,266 @@
+"""Anthropic messages: `POST /v1/messages`, JSON and SSE with the full event sequence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+
+from fakeprovider import tokens
+from fakeprovider.catalogue import Catalogue
+from fakeprovider.plan import FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart, random_id
+from fakeprovider.protocols import Chunk, ResponseMeta, Usage
+from fakeprovider.protocols.common import message_ids, optional, positive_int, require, tags_from
+from fakeprovider.protocols.errors import ProviderError, invalid, model_not_found
+from fakeprovider.request import ChatRequest, OutputMode, Tags, ToolSpec
+
+STOP_REASON: dict[FinishReason, str] = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+def _blocks_text(content: Any, where: str) -> tuple[str, int, bool]:
+    """Text of a content value, image tokens, and whether it carries a tool result."""
+    if isinstance(content, str):
+        return content, 0, False
+    if not isinstance(content, list):
+        raise invalid(f"{where}: Input should be a valid string or list of content blocks")
+    texts: list[str] = []
+    images = 0
+    tool_result = False
+    for i, block in enumerate(content):
+        if not isinstance(block, dict) or "type" not in block:
+            raise invalid(f"{where}.{i}: Input should be a content block object with a 'type'")
+        kind = block["type"]
+        if kind == "text":
+            texts.append(str(block.get("text", "")))
+        elif kind == "image":
+            images += tokens.IMAGE_TOKENS
+        elif kind == "tool_use":
+            texts.append(f"{block.get('name', '')}({orjson.dumps(block.get('input', {})).decode()})")
+        elif kind == "tool_result":
+            tool_result = True
+            inner, more, _ = _blocks_text(block.get("content", ""), f"{where}.{i}.content")
+            texts.append(inner)
+            images += more
+        else:
+            texts.append(orjson.dumps(block).decode())
+    return "\n".join(texts), images, tool_result
+
+
+class AnthropicMessages:
+    api = "anthropic.messages"
+    family = "anthropic"
+
+    def parse(self, body: Mapping[str, Any], catalogue: Catalogue) -> ChatRequest:
+        model_id = require(body, "model", str, "a string")
+        max_tokens = positive_int(body, "max_tokens")
+        if max_tokens is None:
+            raise invalid("max_tokens: Field required")
+        messages = require(body, "messages", list, "a list")
+        if not messages:
+            raise invalid("messages: at least one message is required")
+        info = catalogue.resolve(model_id)
+        if info is None or info.api != "anthropic" or info.kind != "chat":
+            raise model_not_found(model_id, "anthropic")
+        enc = info.encoding
+        prompt: list[int] = []
+        system = body.get("system")
+        if system is not None:
+            text, _, _ = _blocks_text(system, "system")
+            prompt.extend(message_ids("system", text, enc))
+        last_text = ""
+        after_tool = False
+        for i, m in enumerate(messages):
+            where = f"messages.{i}"
+            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+                raise invalid(f"{where}.role: Input should be 'user' or 'assistant'")
+            if "content" not in m:
+                raise invalid(f"{where}.content: Field required")
+            text, images, tool_result = _blocks_text(m["content"], f"{where}.content")
+            prompt.extend(message_ids(m["role"], text, enc))
+            prompt.extend([-8] * images)
+            last_text, after_tool = text, tool_result
+        tools = self._tools(body)
+        if tools:
+            prompt.extend(tokens.encoding(enc).encode_ordinary(orjson.dumps(body["tools"]).decode()))
+        output, schema = self._output(body)
+        return ChatRequest(
+            api="anthropic.messages",
+            model=info,
+            stream=bool(optional(body, "stream", bool, "a boolean")),
+            prompt_ids=prompt,
+            last_text=last_text,
+            after_tool_result=after_tool,
+            max_tokens=max_tokens,
+            include_usage=True,
+            tools=tools,
+            tool_choice=self._tool_choice(body, tools),
+            output=output,
+            output_schema=schema,
+        )
+
+    def _tools(self, body: Mapping[str, Any]) -> list[ToolSpec]:
+        raw = optional(body, "tools", list, "a list") or []
+        out: list[ToolSpec] = []
+        for i, t in enumerate(raw):
+            if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+                raise invalid(f"tools.{i}.name: Field required")
+            schema = t.get("input_schema") or {"type": "object", "properties": {}}
+            out.append(ToolSpec(t["name"], schema))
+        return out
+
+    def _tool_choice(self, body: Mapping[str, Any], tools: list[ToolSpec]) -> str:
+        choice = body.get("tool_choice")
+        if choice is None:
+            return "auto"
+        kind = choice.get("type") if isinstance(choice, dict) else None
+        if kind == "any":
+            return "required"
+        if kind in ("auto", "none"):
+            return str(kind)
+        if kind == "tool" and choice.get("name") in {t.name for t in tools}:
+            return str(choice["name"])
+        raise invalid("tool_choice: expected {type: auto|any|none} or {type: tool, name: <a tool in tools>}")
+
+    def _output(self, body: Mapping[str, Any]) -> tuple[OutputMode, dict[str, Any] | None]:
+        fmt = body.get("output_format")
+        if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+            schema = fmt.get("schema")
+            return "json_schema", schema if isinstance(schema, dict) else {"type": "object"}
+        return "text", None
+
+    def tags(self, body: Mapping[str, Any], header_tags: Tags) -> Tags:
+        meta = body.get("metadata")
+        user = meta.get("user_id") if isinstance(meta, dict) else None
+        return tags_from(header_tags, meta, user)
+
+    def new_meta(self) -> ResponseMeta:
+        return ResponseMeta(random_id("msg_01", 22), 0, "")
+
+    def _usage(self, usage: Usage, output_tokens: int) -> dict[str, Any]:
+        return {
+            "input_tokens": usage.input_tokens - usage.cached_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": usage.cached_tokens,
+            "output_tokens": output_tokens,
+            "service_tier": "standard",
+        }
+
+    def render_json(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> dict[str, Any]:
+        content: list[dict[str, Any]] = []
+        text = plan.text()
+        if text or not plan.tool_calls():
+            content.append({"type": "text", "text": text})
+        for cid, name, args in plan.tool_calls():
+            try:
+                value = orjson.loads(args) if args else {}
+            except orjson.JSONDecodeError:
+                value = {}
+            content.append({"type": "tool_use", "id": cid, "name": name, "input": value})
+        return {
+            "id": meta.response_id,
+            "type": "message",
+            "role": "assistant",
+            "model": req.model.id,
+            "content": content,
+            "stop_reason": STOP_REASON[plan.finish],
+            "stop_sequence": None,
+            "usage": self._usage(usage, usage.output_tokens),
+        }
+
+    def render_sse(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> Iterator[Chunk]:
+        start = {
+            "type": "message_start",
+            "message": {
+                "id": meta.response_id,
+                "type": "message",
+                "role": "assistant",
+                "model": req.model.id,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": self._usage(usage, 1),
+            },
+        }
+        yield Chunk(0.0, _event("message_start", start))
+        index = -1
+        open_kind: str | None = None
+        pending = 0.0
+        for i, event in enumerate(plan.events):
+            delay = plan.delays[i] + pending
+            pending = 0.0
+            kind = "text" if isinstance(event, TextDelta) else "tool_use"
+            if isinstance(event, ToolCallStart) or open_kind != kind:
+                if open_kind is not None:
+                    yield Chunk(
+                        0.0,
+                        _event("content_block_stop", {"type": "content_block_stop", "index": index}),
+                    )
+                index += 1
+                open_kind = kind
+                block: dict[str, Any] = (
+                    {"type": "tool_use", "id": event.call_id, "name": event.name, "input": {}}
+                    if isinstance(event, ToolCallStart)
+                    else {"type": "text", "text": ""}
+                )
+                yield Chunk(
+                    delay,
+                    _event(
+                        "content_block_start",
+                        {"type": "content_block_start", "index": index, "content_block": block},
+                    ),
+                )
+                delay = 0.0
+                if index == 0:
+                    yield Chunk(0.0, b'event: ping\ndata: {"type": "ping"}\n\n')
+                if isinstance(event, ToolCallStart):
+                    continue
+            if isinstance(event, TextDelta):
+                delta = {"type": "text_delta", "text": event.text}
+            elif isinstance(event, ToolArgsDelta):
+                delta = {"type": "input_json_delta", "partial_json": event.text}
+            else:
+                continue
+            data = _event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+            yield Chunk(delay, data, event.tokens, content=bool(event.text))
+        if plan.ending != "complete":
+            return
+        if open_kind is None:
+            yield Chunk(
+                0.0,
+                _event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                ),
+            )
+            index = 0
+        yield Chunk(
+            plan.tail_delay,
+            _event("content_block_stop", {"type": "content_block_stop", "index": index}),
+        )
+        delta_body = {
+            "type": "message_delta",
+            "delta": {"stop_reason": STOP_REASON[plan.finish], "stop_sequence": None},
+            "usage": {"output_tokens": usage.output_tokens},
+        }
+        yield Chunk(0.0, _event("message_delta", delta_body))
+        yield Chunk(0.0, b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
+
+    def stream_error(self, error: ProviderError) -> bytes:
+        return _event("error", error.anthropic_body())
+
+
+def _event(name: str, body: dict[str, Any]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(body) + b"\n\n"

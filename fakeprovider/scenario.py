@@ -1,0 +1,170 @@
+"""Scenario files: seed, model overrides, scripted responses (and, with the fault engine,
+faults and limits). Validated whole before use; errors name the field path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fakeprovider.catalogue import Catalogue, ModelOverride
+from fakeprovider.plan import Reply
+from fakeprovider.request import Tags
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message names the source and field path."""
+
+
+class Match(BaseModel):
+    """Which calls a rule applies to; every given field must equal the call's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api: Literal["openai.chat", "openai.embeddings", "anthropic.messages", "openai", "anthropic"] | None = (
+        None
+    )
+    model: str | None = None
+    route: str | None = None
+    feature: str | None = None
+    tenant: str | None = None
+    stream: bool | None = None
+
+    def matches(self, api: str, model: str | None, tags: Tags, stream: bool) -> bool:
+        if self.api is not None and api != self.api and not api.startswith(self.api + "."):
+            return False
+        if self.model is not None and model != self.model:
+            return False
+        if self.route is not None and tags.route != self.route:
+            return False
+        if self.feature is not None and tags.feature != self.feature:
+            return False
+        if self.tenant is not None and tags.tenant != self.tenant:
+            return False
+        return self.stream is None or stream == self.stream
+
+
+class ToolCallReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+
+
+class ReplySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None = None
+    json_: Any = Field(default=None, alias="json")
+    tool_calls: list[ToolCallReply] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ReplySpec:
+        given = [self.content is not None, self.json_ is not None, bool(self.tool_calls)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of `content`, `json`, `tool_calls`")
+        return self
+
+    def to_reply(self) -> Reply:
+        return Reply(
+            text=self.content,
+            json_value=self.json_,
+            tool_calls=tuple((c.name, c.arguments) for c in self.tool_calls),
+        )
+
+
+class ScriptedResponse(BaseModel):
+    """Answer calls that match (and whose last message matches `last_message`) with `reply`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    match: Match = Field(default_factory=Match)
+    last_message: str | None = Field(default=None, description="regular expression")
+    reply: ReplySpec
+
+    @field_validator("last_message")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"invalid regular expression: {e}") from None
+        return v
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int | None = None
+    models: dict[str, ModelOverride] = Field(default_factory=dict)
+    responses: list[ScriptedResponse] = Field(default_factory=list)
+
+
+class CompiledScenario:
+    """A validated scenario made ready for the request path (catalogue built, regexes compiled)."""
+
+    def __init__(self, scenario: Scenario, base: Catalogue, source: str = "scenario") -> None:
+        self.scenario = scenario
+        self.source = source
+        try:
+            self.catalogue = base.with_overrides(scenario.models)
+        except ValueError as e:
+            raise ScenarioError(f"{source}: {e}") from None
+        self.responses = [
+            (r.match, re.compile(r.last_message) if r.last_message else None, r.reply.to_reply())
+            for r in scenario.responses
+        ]
+
+    def scripted(self, api: str, model: str, tags: Tags, stream: bool, last_text: str) -> Reply | None:
+        for match, pattern, reply in self.responses:
+            if match.matches(api, model, tags, stream) and (pattern is None or pattern.search(last_text)):
+                return reply
+        return None
+
+
+def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
+    """Parse YAML or JSON text into a validated `Scenario`, or raise `ScenarioError`."""
+    try:
+        data = yaml.safe_load(text) if text else {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ScenarioError(f"{source}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(f"{source}: {format_validation_error(e)}") from None
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read scenario: {e.strerror}") from None
+    return parse_scenario(text, str(path))
+
+
+def format_validation_error(e: ValidationError) -> str:
+    """pydantic errors as `field.path: message` lines."""
+    lines = []
+    for err in e.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        lines.append(f"{path}: {msg}")
+    return "; ".join(lines)
+
+
+def scenario_json(s: Scenario) -> bytes:
+    return orjson.dumps(s.model_dump(mode="json", by_alias=True, exclude_defaults=True))

@@ -1,0 +1,176 @@
+"""Starting and stopping the provider: in-process (async or thread-backed) and `rehearse serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from aiohttp import web
+
+from fakeprovider.app import create_app
+from fakeprovider.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from fakeprovider.state import Latency, ProviderConfig, ProviderState
+
+
+class ServerError(RuntimeError):
+    """The provider could not start (port in use, bad scenario, ...)."""
+
+
+def _scenario_from(
+    scenario: Scenario | Path | str | dict[str, object] | None,
+) -> tuple[Scenario | None, str]:
+    if scenario is None or isinstance(scenario, Scenario):
+        return scenario, "scenario"
+    if isinstance(scenario, Path):
+        return load_scenario(scenario), str(scenario)
+    if isinstance(scenario, dict):
+        return Scenario.model_validate(scenario), "scenario"
+    return parse_scenario(scenario), "scenario"
+
+
+class FakeProvider:
+    """The fake model server as an async context manager: `async with FakeProvider() as p: p.url`."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        seed: int = 0,
+        latency: Latency = "realistic",
+        scenario: Scenario | Path | str | dict[str, object] | None = None,
+        ledger: Path | None = None,
+        control_token: str | None = None,
+    ) -> None:
+        config = ProviderConfig(
+            host=host,
+            port=port,
+            seed=seed,
+            latency=latency,
+            ledger_path=ledger,
+            control_token=control_token,
+        )
+        try:
+            parsed, source = _scenario_from(scenario)
+            self.state = ProviderState(config, parsed, source)
+        except ScenarioError as e:
+            raise ServerError(str(e)) from None
+        except OSError as e:
+            raise ServerError(f"cannot open ledger file {ledger}: {e.strerror or e}") from None
+        self._runner: web.AppRunner | None = None
+        self.host = host
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        runner = web.AppRunner(create_app(self.state), handler_cancellation=True, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        try:
+            await site.start()
+        except OSError as e:
+            await runner.cleanup()
+            if e.errno == errno.EADDRINUSE:
+                raise ServerError(f"cannot listen on {self.host}:{self.port}: the port is in use") from None
+            raise ServerError(f"cannot listen on {self.host}:{self.port}: {e.strerror or e}") from None
+        self._runner = runner
+        sockname = runner.addresses[0]
+        self.port = int(sockname[1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.state.ledger.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class FakeProviderThread:
+    """The fake model server on its own event loop in a daemon thread, for synchronous code."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self.provider = FakeProvider(**kwargs)  # type: ignore[arg-type]
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="rehearsal-fakeprovider", daemon=True)
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return self.provider.url
+
+    @property
+    def state(self) -> ProviderState:
+        return self.provider.state
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.provider.start())
+        except BaseException as e:
+            self._error = e
+            self._started.set()
+            return
+        self._started.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self.provider.stop())
+        self._loop.close()
+
+    def start(self) -> Self:
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+async def serve_forever(provider: FakeProvider) -> None:
+    """Run until SIGINT or SIGTERM, printing the `listening on` line first."""
+    await provider.start()
+    print(f"listening on {provider.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await provider.stop()
+        print("stopped", file=sys.stderr, flush=True)

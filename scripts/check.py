@@ -1,0 +1,32 @@
+"""Run every check CI runs: format, lint, types, tests. Exit non-zero on the first failure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+STEPS: list[tuple[str, list[str]]] = [
+    ("format", ["ruff", "format", "--check", "."]),
+    ("lint", ["ruff", "check", "."]),
+    ("types", ["mypy"]),
+    ("tests", ["pytest", "-q"]),
+]
+
+
+def main() -> int:
+    extra = sys.argv[1:]
+    for name, args in STEPS:
+        cmd = [sys.executable, "-m", *args]
+        if name == "tests":
+            cmd += extra
+        print(f"== {name}: {' '.join(args)}", flush=True)
+        code = subprocess.call(cmd)
+        if code != 0:
+            print(f"== {name} failed (exit {code})", flush=True)
+            return code
+    print("== all checks passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
