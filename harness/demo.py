@@ -42,9 +42,8 @@ def run_demo(latency: Latency = "realistic", console: Console | None = None) -> 
         )
         out.print("\n[bold]chat completion[/] (gpt-4o-mini, max_tokens=60)")
         out.print(f"  {reply.choices[0].message.content}")
-        out.print(
-            f"  finish_reason={reply.choices[0].finish_reason} usage={reply.usage and reply.usage.total_tokens} tokens"
-        )
+        total = reply.usage.total_tokens if reply.usage else 0
+        out.print(f"  finish_reason={reply.choices[0].finish_reason} usage={total} tokens")
 
         out.print("\n[bold]streamed[/] (gpt-4o): ", end="")
         stream = client.chat.completions.create(
