@@ -1,0 +1,32 @@
+"""Shared fixtures: a real fake-provider server on a free port, and official SDK clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anthropic
+import openai
+import pytest
+
+from fakeprovider import FakeProviderThread
+
+
+@pytest.fixture
+def provider() -> Iterator[FakeProviderThread]:
+    """A fresh provider (instant latency, seed 0) on 127.0.0.1 and a free port."""
+    with FakeProviderThread(latency="none", seed=0) as p:
+        yield p
+
+
+@pytest.fixture
+def openai_client(provider: FakeProviderThread) -> Iterator[openai.OpenAI]:
+    client = openai.OpenAI(base_url=provider.url + "/v1", api_key="sk-test", max_retries=0)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def anthropic_client(provider: FakeProviderThread) -> Iterator[anthropic.Anthropic]:
+    client = anthropic.Anthropic(base_url=provider.url, api_key="sk-ant-test", max_retries=0)
+    yield client
+    client.close()
