@@ -2,29 +2,51 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-import orjson
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.calls import Call, error_response, finish_call, read_json, start_call
-from fakeprovider.plan import Plan, Reply, build_plan
-from fakeprovider.protocols import ChatProtocol, ResponseMeta, Usage
-from fakeprovider.protocols import openai_embeddings as embeddings
+from fakeprovider.calls import new_request_id
 from fakeprovider.protocols.anthropic_messages import AnthropicMessages
-from fakeprovider.protocols.errors import ProviderError, context_length
+from fakeprovider.protocols.errors import ProviderError, model_not_found
 from fakeprovider.protocols.openai_chat import OpenAIChat
-from fakeprovider.request import ChatRequest
+from fakeprovider.serving import json_response, serve_chat, serve_embeddings
 from fakeprovider.state import ProviderState
 
 STATE_KEY: web.AppKey[ProviderState] = web.AppKey("state", ProviderState)
 
 
+def _family(request: web.Request) -> str:
+    return (
+        "anthropic" if "anthropic-version" in request.headers or "x-api-key" in request.headers else "openai"
+    )
+
+
+@web.middleware
+async def provider_shaped_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Unknown paths and wrong methods answer in the provider's shape, not aiohttp's text."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status not in (404, 405) or request.path.startswith("/control"):
+            raise
+        family = _family(request)
+        message = f"Invalid URL ({request.method} {request.path})"
+        error = ProviderError(e.status, "not_found" if e.status == 404 else "invalid_request", message)
+        request_id = request.headers.get("x-request-id") or new_request_id(family)
+        headers = {"x-request-id": request_id}
+        if family == "anthropic":
+            headers["request-id"] = request_id
+        return web.Response(
+            status=e.status, body=error.body_for(family), content_type="application/json", headers=headers
+        )
+
+
 def create_app(state: ProviderState) -> web.Application:
-    app = web.Application(client_max_size=state.config.max_body_bytes)
+    app = web.Application(client_max_size=state.config.max_body_bytes, middlewares=[provider_shaped_errors])
     app[STATE_KEY] = state
     openai_chat = OpenAIChat()
     anthropic = AnthropicMessages()
@@ -41,177 +63,61 @@ def create_app(state: ProviderState) -> web.Application:
     async def models(request: web.Request) -> web.Response:
         return list_models(request, state)
 
+    async def model(request: web.Request) -> web.Response:
+        return get_model(request, state)
+
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/messages", messages)
     app.router.add_post("/v1/embeddings", embed)
     app.router.add_get("/v1/models", models)
+    app.router.add_get("/v1/models/{model}", model)
     control.add_routes(app, state)
     return app
 
 
-def _json(data: Any, headers: dict[str, str], status: int = 200) -> web.Response:
-    return web.Response(
-        status=status, body=orjson.dumps(data), content_type="application/json", headers=headers
-    )
+def _model_json(family: str, model_id: str, created: int) -> dict[str, object]:
+    if family == "anthropic":
+        return {
+            "type": "model",
+            "id": model_id,
+            "display_name": model_id,
+            "created_at": "2025-01-01T00:00:00Z",
+        }
+    return {"id": model_id, "object": "model", "created": created, "owned_by": "rehearsal"}
 
 
-async def serve_chat(
-    request: web.Request, state: ProviderState, protocol: ChatProtocol
-) -> web.StreamResponse:
-    loop = asyncio.get_running_loop()
-    call = start_call(request, protocol.api, protocol.family, loop.time())
-    plan: Plan | None = None
-    try:
-        body = await read_json(request, call, state)
-        call.tags = protocol.tags(body, call.header_tags)
-        model = body.get("model")
-        call.model = model if isinstance(model, str) else None
-        call.stream = body.get("stream") is True
-        req = protocol.parse(body, state.catalogue)
-        info = req.model
-        if req.input_tokens > info.context_window:
-            raise context_length(info.id, info.context_window, req.input_tokens, protocol.family)
-        call.input_tokens = req.input_tokens
-        scope = f"{call.api_key}|{call.tags.tenant or ''}"
-        call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
-        rng = random.Random(state.request_seed(call.fingerprint))
-        reply = state.scenario.scripted(protocol.api, info.id, call.tags, req.stream, req.last_text)
-        plan = _plan(state, req, rng, reply)
-        usage = Usage(req.input_tokens, call.cached_tokens, plan.output_tokens)
-        meta = protocol.new_meta()
-        call.finish_reason = plan.finish
-        if req.stream:
-            return await _stream(request, state, call, protocol, req, plan, usage, meta)
-        total = sum(plan.delays) + plan.tail_delay
-        if total > 0:
-            await state.sleep(total)
-        _bill(call, state, plan.output_tokens)
-        call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
-        return _json(protocol.render_json(req, plan, usage, meta), call.response_headers())
-    except ProviderError as e:
-        return error_response(call, e)
-    except asyncio.CancelledError:
-        # The client went away while we waited: bill what had been generated by then.
-        call.outcome = "client_cancelled"
-        call.status = 499
-        if plan is not None and not call.stream:
-            _bill(call, state, _generated_by(plan, loop.time() - call.m_start))
-        raise
-    finally:
-        finish_call(call, state, loop.time())
-
-
-def _plan(state: ProviderState, req: ChatRequest, rng: random.Random, reply: Reply | None) -> Plan:
-    pool = state.pools.get(req.model.encoding)
-    return build_plan(req, pool, rng, reply, state.realistic)
-
-
-def _bill(call: Call, state: ProviderState, output_tokens: int) -> None:
-    call.output_tokens = output_tokens
-    info = state.catalogue.resolve(call.model or "")
-    if info is not None:
-        call.cost_usd = info.cost_usd(call.input_tokens, call.cached_tokens, output_tokens)
-
-
-def _generated_by(plan: Plan, elapsed: float) -> int:
-    """Output tokens whose scheduled time had passed `elapsed` seconds into the call."""
-    t = 0.0
-    n = 0
-    for delay, event in zip(plan.delays, plan.events, strict=True):
-        t += delay
-        if t > elapsed:
-            break
-        n += getattr(event, "tokens", 0)
-    return n
-
-
-async def _stream(
-    request: web.Request,
-    state: ProviderState,
-    call: Call,
-    protocol: ChatProtocol,
-    req: ChatRequest,
-    plan: Plan,
-    usage: Usage,
-    meta: ResponseMeta,
-) -> web.StreamResponse:
-    loop = asyncio.get_running_loop()
-    headers = call.response_headers()
-    headers["Content-Type"] = "text/event-stream; charset=utf-8"
-    headers["Cache-Control"] = "no-cache"
-    resp = web.StreamResponse(status=200, headers=headers)
-    sent = 0
-    sleep = state.sleep
-    try:
-        await resp.prepare(request)
-        for chunk in protocol.render_sse(req, plan, usage, meta):
-            if chunk.delay > 0:
-                await sleep(chunk.delay)
-            await resp.write(chunk.data)
-            sent += chunk.tokens
-            if chunk.content and call.ttft_ms is None:
-                call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
-        await resp.write_eof()
-    except (ConnectionError, asyncio.CancelledError) as e:
-        call.outcome = "client_cancelled"
-        _bill(call, state, sent)
-        if isinstance(e, asyncio.CancelledError):
-            raise
-        return resp
-    _bill(call, state, sent)
-    return resp
-
-
-async def serve_embeddings(request: web.Request, state: ProviderState) -> web.StreamResponse:
-    loop = asyncio.get_running_loop()
-    call = start_call(request, "openai.embeddings", "openai", loop.time())
-    try:
-        body = await read_json(request, call, state)
-        call.tags = OpenAIChat().tags(body, call.header_tags)
-        model = body.get("model")
-        call.model = model if isinstance(model, str) else None
-        req = embeddings.parse(body, state.catalogue)
-        call.input_tokens = req.input_tokens
-        if state.realistic:
-            await state.sleep(req.model.ttft_ms / 1000)
-        data = embeddings.render(req, state.seed)
-        call.cost_usd = req.model.cost_usd(req.input_tokens, 0, 0)
-        call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
-        return _json(data, call.response_headers())
-    except ProviderError as e:
-        return error_response(call, e)
-    except asyncio.CancelledError:
-        call.outcome = "client_cancelled"
-        call.status = 499
-        raise
-    finally:
-        finish_call(call, state, loop.time())
+def _headers(request: web.Request, family: str) -> dict[str, str]:
+    request_id = request.headers.get("x-request-id") or new_request_id(family)
+    if family == "anthropic":
+        return {"request-id": request_id, "x-request-id": request_id}
+    return {"x-request-id": request_id}
 
 
 def list_models(request: web.Request, state: ProviderState) -> web.Response:
-    models = state.catalogue.models()
-    if "anthropic-version" in request.headers:
-        data = [
-            {
-                "type": "model",
-                "id": m.id,
-                "display_name": m.id,
-                "created_at": "2025-01-01T00:00:00Z",
-            }
-            for m in models
-            if m.api == "anthropic"
-        ]
+    family = "anthropic" if "anthropic-version" in request.headers else "openai"
+    created = int(state.started_at)
+    data = [_model_json(family, m.id, created) for m in state.catalogue.models() if m.api == family]
+    if family == "anthropic":
         page = {
             "data": data,
             "has_more": False,
             "first_id": data[0]["id"] if data else None,
             "last_id": data[-1]["id"] if data else None,
         }
-        return _json(page, {"request-id": "req_models"})
-    created = int(state.started_at)
-    listing = [
-        {"id": m.id, "object": "model", "created": created, "owned_by": "rehearsal"}
-        for m in models
-        if m.api == "openai"
-    ]
-    return _json({"object": "list", "data": listing}, {"x-request-id": "req_models"})
+        return json_response(page, _headers(request, family))
+    return json_response({"object": "list", "data": data}, _headers(request, family))
+
+
+def get_model(request: web.Request, state: ProviderState) -> web.Response:
+    family = "anthropic" if "anthropic-version" in request.headers else "openai"
+    model_id = request.match_info["model"]
+    info = state.catalogue.resolve(model_id)
+    if info is None or info.api != family:
+        error = model_not_found(model_id, family)
+        return web.Response(
+            status=404,
+            body=error.body_for(family),
+            content_type="application/json",
+            headers=_headers(request, family),
+        )
+    return json_response(_model_json(family, model_id, int(state.started_at)), _headers(request, family))

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from fakeprovider.ids import random_id, random_lower_id
 from fakeprovider.ledger import LedgerRecord, Outcome
-from fakeprovider.plan import random_id
 from fakeprovider.protocols.errors import ProviderError, invalid
 from fakeprovider.request import Tags
 from fakeprovider.state import ProviderState
@@ -46,20 +46,31 @@ class Call:
     ttft_ms: float | None = None
     finish_reason: str | None = None
     error: str | None = None
+    request_key: str = ""  # what identifies the request across its retries
+    extra_headers: dict[str, str] | None = None  # e.g. rate-limit headers
 
     def response_headers(self) -> dict[str, str]:
         if self.family == "anthropic":
-            return {"request-id": self.request_id, "x-request-id": self.request_id}
-        return {"x-request-id": self.request_id}
+            headers = {"request-id": self.request_id, "x-request-id": self.request_id}
+        else:
+            headers = {"x-request-id": self.request_id}
+        if self.extra_headers:
+            headers.update(self.extra_headers)
+        return headers
+
+
+def new_request_id(family: str) -> str:
+    """A provider-style request id: `req_01` + 22 alphanumerics (Anthropic), else `req_` + 32."""
+    if family == "anthropic":
+        return random_id("req_01", 22)
+    return random_lower_id("req_", 32)
 
 
 def start_call(request: web.Request, api: str, family: str, m_start: float) -> Call:
     h = request.headers
     retry = h.get("x-stainless-retry-count")
     given = h.get("x-request-id")
-    request_id = given or (
-        random_id("req_01", 22) if family == "anthropic" else "req_" + random_id("", 32).lower()
-    )
+    request_id = given or new_request_id(family)
     auth = h.get("authorization", "")
     api_key = auth[7:] if auth[:7].lower() == "bearer " else h.get("x-api-key", "")
     return Call(
@@ -111,7 +122,13 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 
 def _attempt(call: Call, state: ProviderState) -> int:
-    key = (call.request_id if call.request_id_given else None) or call.idempotency_key or call.fingerprint
+    if call.request_id_given:
+        key = "r:" + call.request_id
+    elif call.idempotency_key:
+        key = "i:" + call.idempotency_key
+    else:
+        key = "f:" + call.fingerprint
+    call.request_key = key
     return state.next_attempt(key)
 
 

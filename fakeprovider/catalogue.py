@@ -411,7 +411,7 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^claude-3-haiku", "claude-3-haiku"),
         (r"^claude-3-[57]-haiku|^claude-haiku-(3|4-[0-4]$)", "claude-3-5-haiku"),
         (r"^claude-(haiku|3-5-haiku)", "claude-haiku-4-5"),
-        (r"^claude-(3-opus|opus-4$|opus-4-[01])", "claude-opus-4"),
+        (r"^claude-(3-opus|opus-4(-[01])?$)", "claude-opus-4"),
         (r"^claude-opus", "claude-opus-4-5"),
         # Sonnet, and new Claude families whose tier the id does not say: the mid tier.
         (r"^claude-", "claude-sonnet-4"),
@@ -463,7 +463,8 @@ class Catalogue:
         models = dict(self._models)
         for model_id, o in overrides.items():
             if o.like is not None:
-                start = self.resolve(o.like)
+                # Models added earlier in the same scenario may be named too.
+                start = models.get(o.like) or self.resolve(o.like)
                 if start is None:
                     raise ValueError(f"models.{model_id}.like: unknown model {o.like!r}")
             else:

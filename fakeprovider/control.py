@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
+from fakeprovider.engine import RuleError
 from fakeprovider.metrics import CONTENT_TYPE
-from fakeprovider.scenario import ScenarioError, parse_scenario, scenario_json
+from fakeprovider.scenario import ScenarioError, parse_rule, parse_scenario, scenario_json
 from fakeprovider.state import ProviderState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -28,13 +29,18 @@ def _problem(status: int, message: str) -> web.Response:
     return _json({"error": {"status": status, "message": message}}, status)
 
 
-def _is_loopback(peer: str | None) -> bool:
+def is_loopback(peer: str | None) -> bool:
+    """Whether `peer` (a remote address as aiohttp reports it) is this machine."""
     if peer is None:
         return False
     try:
-        return ipaddress.ip_address(peer.split("%")[0]).is_loopback
+        address = ipaddress.ip_address(peer.split("%")[0])
     except ValueError:
         return peer == "localhost"
+    # A dual-stack listener sees IPv4 loopback callers as ::ffff:127.0.0.1.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def guarded(state: ProviderState, handler: Handler) -> Handler:
@@ -46,7 +52,7 @@ def guarded(state: ProviderState, handler: Handler) -> Handler:
             given = request.headers.get("Authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 return _problem(401, "control API: missing or wrong bearer token")
-        elif not _is_loopback(request.remote):
+        elif not is_loopback(request.remote):
             return _problem(
                 403,
                 "control API answers loopback callers only (start with --control-token to open it)",
@@ -102,6 +108,42 @@ def add_routes(app: web.Application, state: ProviderState) -> None:
         resp.headers["Content-Type"] = CONTENT_TYPE
         return resp
 
+    async def list_faults(request: web.Request) -> web.Response:
+        return _json({"faults": [r.describe() for r in state.engine.rules]})
+
+    async def add_fault(request: web.Request) -> web.Response:
+        text = await request.read()
+        try:
+            rule = parse_rule(text, "POST /control/faults")
+            active = state.engine.add(rule)
+        except ScenarioError as e:
+            return _problem(400, str(e))
+        except RuleError as e:
+            return _problem(409, str(e))
+        return _json(active.describe(), 201)
+
+    async def delete_faults(request: web.Request) -> web.Response:
+        name = request.match_info.get("name")
+        if name is None:
+            state.engine.clear()
+            return _json({"status": "removed all"})
+        if not state.engine.remove(name):
+            return _problem(404, f"no fault rule named {name!r}")
+        return _json({"status": "removed", "name": name})
+
+    async def clock(request: web.Request) -> web.Response:
+        return _json({"now_s": round(state.clock.now(), 6)})
+
+    async def clock_start(request: web.Request) -> web.Response:
+        state.clock.start()
+        return _json({"now_s": 0.0})
+
+    app.router.add_get("/control/faults", guarded(state, list_faults))
+    app.router.add_post("/control/faults", guarded(state, add_fault))
+    app.router.add_delete("/control/faults", guarded(state, delete_faults))
+    app.router.add_delete("/control/faults/{name}", guarded(state, delete_faults))
+    app.router.add_get("/control/clock", guarded(state, clock))
+    app.router.add_post("/control/clock/start", guarded(state, clock_start))
     app.router.add_get("/control/health", guarded(state, health))
     app.router.add_get("/control/scenario", guarded(state, get_scenario))
     app.router.add_put("/control/scenario", guarded(state, put_scenario))

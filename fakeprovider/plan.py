@@ -8,18 +8,20 @@ that went out.
 from __future__ import annotations
 
 import random
-import secrets
-import string
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
 from fakeprovider import tokens
 from fakeprovider.catalogue import ModelInfo
 from fakeprovider.content import ContentPool
+from fakeprovider.ids import random_id
 from fakeprovider.request import ChatRequest
-from fakeprovider.schema_values import ValueGenerator
+from fakeprovider.schema_values import SchemaError, ValueGenerator
+
+if TYPE_CHECKING:
+    from fakeprovider.protocols.errors import ProviderError
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 Ending = Literal["complete", "drop", "reset", "error_event"]
@@ -57,7 +59,7 @@ class Plan:
     finish: FinishReason
     ending: Ending = "complete"
     tail_delay: float = 0.0  # before the finish, after the last event
-    error: dict[str, Any] | None = field(default=None)  # for ending == "error_event"
+    error: ProviderError | None = field(default=None)  # sent when ending == "error_event"
 
     @property
     def output_tokens(self) -> int:
@@ -86,15 +88,6 @@ class Reply:
     text: str | None = None
     json_value: Any = None
     tool_calls: tuple[tuple[str, Any], ...] = ()  # (name, arguments object or raw string)
-
-
-_ALNUM = string.ascii_letters + string.digits
-
-
-def random_id(prefix: str, n: int, rng: random.Random | None = None) -> str:
-    if rng is None:
-        return prefix + "".join(secrets.choice(_ALNUM) for _ in range(n))
-    return prefix + "".join(rng.choices(_ALNUM, k=n))
 
 
 def natural_length(rng: random.Random) -> int:
@@ -141,13 +134,41 @@ def _default_reply(req: ChatRequest, pool: ContentPool, rng: random.Random) -> R
         if wants_tool:
             by_name = {t.name: t for t in req.tools}
             tool = by_name.get(req.tool_choice) or req.tools[rng.randrange(len(req.tools))]
-            args = ValueGenerator(tool.parameters or {"type": "object"}, pool, rng).value()
+            args = _schema_value(
+                tool.parameters or {"type": "object"},
+                pool,
+                rng,
+                f"Invalid schema for function '{tool.name}'",
+                param=f"tools[{req.tools.index(tool)}].function.parameters",
+                code="invalid_function_parameters",
+            )
             return Reply(tool_calls=((tool.name, args),))
     if req.output == "json_schema" and req.output_schema is not None:
-        return Reply(json_value=ValueGenerator(req.output_schema, pool, rng).value())
+        value = _schema_value(
+            req.output_schema, pool, rng, "Invalid schema for response_format", param="response_format"
+        )
+        return Reply(json_value=value)
     if req.output == "json_object":
         return Reply(json_value={"result": pool.sentence(rng), "confidence": rng.randint(50, 99)})
     return Reply()
+
+
+def _schema_value(
+    schema: dict[str, Any],
+    pool: ContentPool,
+    rng: random.Random,
+    what: str,
+    param: str,
+    code: str | None = None,
+) -> Any:
+    """A value for a caller's schema; a schema no value fits is the caller's 400, as upstream."""
+    try:
+        return ValueGenerator(schema, pool, rng).value()
+    except SchemaError as e:
+        # Imported here: the protocols package imports this module.
+        from fakeprovider.protocols.errors import invalid
+
+        raise invalid(f"{what}: {e}", param=param, code=code) from None
 
 
 def _tool_call_id(req: ChatRequest, rng: random.Random) -> str:

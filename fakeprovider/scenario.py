@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 import yaml
@@ -14,38 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from fakeprovider.catalogue import Catalogue, ModelOverride
 from fakeprovider.plan import Reply
 from fakeprovider.request import Tags
+from fakeprovider.rules import FaultRule, LimitSpec, Match
 
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used; the message names the source and field path."""
-
-
-class Match(BaseModel):
-    """Which calls a rule applies to; every given field must equal the call's."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    api: Literal["openai.chat", "openai.embeddings", "anthropic.messages", "openai", "anthropic"] | None = (
-        None
-    )
-    model: str | None = None
-    route: str | None = None
-    feature: str | None = None
-    tenant: str | None = None
-    stream: bool | None = None
-
-    def matches(self, api: str, model: str | None, tags: Tags, stream: bool) -> bool:
-        if self.api is not None and api != self.api and not api.startswith(self.api + "."):
-            return False
-        if self.model is not None and model != self.model:
-            return False
-        if self.route is not None and tags.route != self.route:
-            return False
-        if self.feature is not None and tags.feature != self.feature:
-            return False
-        if self.tenant is not None and tags.tenant != self.tenant:
-            return False
-        return self.stream is None or stream == self.stream
 
 
 class ToolCallReply(BaseModel):
@@ -104,6 +77,18 @@ class Scenario(BaseModel):
     seed: int | None = None
     models: dict[str, ModelOverride] = Field(default_factory=dict)
     responses: list[ScriptedResponse] = Field(default_factory=list)
+    limits: list[LimitSpec] = Field(default_factory=list)
+    faults: list[FaultRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_rule_names(self) -> Scenario:
+        seen: set[str] = set()
+        for i, rule in enumerate(self.faults):
+            if rule.name is not None:
+                if rule.name in seen:
+                    raise ValueError(f"faults.{i}.name: {rule.name!r} is used by an earlier rule")
+                seen.add(rule.name)
+        return self
 
 
 class CompiledScenario:
@@ -146,6 +131,20 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: {format_validation_error(e)}") from None
 
 
+def parse_rule(text: str | bytes, source: str = "fault rule") -> FaultRule:
+    """Parse one fault rule (YAML or JSON), or raise `ScenarioError` naming the field."""
+    try:
+        data = yaml.safe_load(text) if text else None
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"{source}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a fault rule (a mapping with `fault`)")
+    try:
+        return FaultRule.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(f"{source}: {format_validation_error(e)}") from None
+
+
 def load_scenario(path: Path) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
@@ -158,11 +157,16 @@ def format_validation_error(e: ValidationError) -> str:
     """pydantic errors as `field.path: message` lines."""
     lines = []
     for err in e.errors():
-        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        path = ".".join(str(p) for p in err["loc"])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        lines.append(f"{path}: {msg}")
+        elif err["type"] == "value_error" and "error" in err.get("ctx", {}):
+            # Our own validators' words, without pydantic's "Value error, " prefix.
+            msg = str(err["ctx"]["error"])
+        elif isinstance(err.get("input"), str | int | float) and err["type"] != "missing":
+            msg = f"{msg} (got {err['input']!r})"
+        lines.append(f"{path}: {msg}" if path else msg)
     return "; ".join(lines)
 
 

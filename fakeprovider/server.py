@@ -12,25 +12,48 @@ from types import TracebackType
 from typing import Self
 
 from aiohttp import web
+from pydantic import ValidationError
 
+from fakeprovider import tokens
 from fakeprovider.app import create_app
-from fakeprovider.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.scenario import (
+    CompiledScenario,
+    Scenario,
+    ScenarioError,
+    format_validation_error,
+    load_scenario,
+    parse_scenario,
+)
 from fakeprovider.state import Latency, ProviderConfig, ProviderState
+
+# How long a stop waits for calls in flight (a hung or slow stream) before cutting them.
+SHUTDOWN_TIMEOUT_S = 0.5
 
 
 class ServerError(RuntimeError):
     """The provider could not start (port in use, bad scenario, ...)."""
 
 
+_SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def _scenario_from(
     scenario: Scenario | Path | str | dict[str, object] | None,
 ) -> tuple[Scenario | None, str]:
+    """A scenario given as a model, a file path, YAML/JSON text or a dict, validated."""
     if scenario is None or isinstance(scenario, Scenario):
         return scenario, "scenario"
+    if isinstance(scenario, str) and "\n" not in scenario and scenario.endswith(_SCENARIO_SUFFIXES):
+        # One line ending in .yaml is a file name, not a YAML document.
+        scenario = Path(scenario)
     if isinstance(scenario, Path):
         return load_scenario(scenario), str(scenario)
     if isinstance(scenario, dict):
-        return Scenario.model_validate(scenario), "scenario"
+        try:
+            return Scenario.model_validate(scenario), "scenario"
+        except ValidationError as e:
+            raise ScenarioError(f"scenario: {format_validation_error(e)}") from None
     return parse_scenario(scenario), "scenario"
 
 
@@ -58,6 +81,9 @@ class FakeProvider:
         )
         try:
             parsed, source = _scenario_from(scenario)
+            # Compiled once before the state exists, so a bad scenario never leaves the
+            # ledger file open.
+            CompiledScenario(parsed or Scenario(), DEFAULT_CATALOGUE, source)
             self.state = ProviderState(config, parsed, source)
         except ScenarioError as e:
             raise ServerError(str(e)) from None
@@ -73,19 +99,34 @@ class FakeProvider:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        runner = web.AppRunner(create_app(self.state), handler_cancellation=True, access_log=None)
+        if self.state.realistic:
+            # Realistic pacing is measured from the first call, so pay the tokenizer and
+            # content-pool set-up now rather than inside the first call's TTFT.
+            await asyncio.to_thread(self._warm)
+        runner = web.AppRunner(
+            create_app(self.state),
+            handler_cancellation=True,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024)
         try:
             await site.start()
         except OSError as e:
             await runner.cleanup()
+            self.state.ledger.close()
             if e.errno == errno.EADDRINUSE:
                 raise ServerError(f"cannot listen on {self.host}:{self.port}: the port is in use") from None
             raise ServerError(f"cannot listen on {self.host}:{self.port}: {e.strerror or e}") from None
         self._runner = runner
         sockname = runner.addresses[0]
         self.port = int(sockname[1])
+
+    def _warm(self) -> None:
+        for name in ("o200k_base", "cl100k_base"):
+            tokens.encoding(name)
+            self.state.pools.get(name)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -111,7 +152,7 @@ class FakeProviderThread:
 
     def __init__(self, **kwargs: object) -> None:
         self.provider = FakeProvider(**kwargs)  # type: ignore[arg-type]
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="rehearsal-fakeprovider", daemon=True)
         self._started = threading.Event()
         self._error: BaseException | None = None
@@ -125,28 +166,37 @@ class FakeProviderThread:
         return self.provider.state
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
+        # The loop is made (and always closed) here, so a handle never started leaks nothing.
+        loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
-            self._loop.run_until_complete(self.provider.start())
-        except BaseException as e:
-            self._error = e
-            self._started.set()
-            return
-        self._started.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(self.provider.stop())
-        self._loop.close()
+            try:
+                loop.run_until_complete(self.provider.start())
+            except BaseException as e:
+                self._error = e
+                return
+            finally:
+                self._started.set()
+            loop.run_forever()
+            loop.run_until_complete(self.provider.stop())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
 
     def start(self) -> Self:
         self._thread.start()
         self._started.wait()
         if self._error is not None:
+            self._thread.join(timeout=10)
             raise self._error
         return self
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        """Stop the server and wait until its port is free."""
+        loop = self._loop
+        if self._thread.is_alive() and loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
             self._thread.join(timeout=10)
 
     def __enter__(self) -> Self:
@@ -163,12 +213,14 @@ class FakeProviderThread:
 
 async def serve_forever(provider: FakeProvider) -> None:
     """Run until SIGINT or SIGTERM, printing the `listening on` line first."""
-    await provider.start()
-    print(f"listening on {provider.url}", flush=True)
+    # Handlers go in before the `listening on` line, so a signal sent as soon as a
+    # supervisor reads it still stops the server cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await provider.start()
+    print(f"listening on {provider.url}", flush=True)
     try:
         await stop.wait()
     finally:

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Literal
 
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue
+from fakeprovider.clock import ScenarioClock
 from fakeprovider.content import ContentPools
+from fakeprovider.engine import Engine
 from fakeprovider.ledger import Ledger
+from fakeprovider.limits import Limiter
 from fakeprovider.metrics import ProviderMetrics
 from fakeprovider.prefix_cache import PrefixCache
 from fakeprovider.scenario import CompiledScenario, Scenario
@@ -44,17 +47,22 @@ class ProviderState:
         scenario_source: str = "scenario",
         catalogue: Catalogue = DEFAULT_CATALOGUE,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        time_source: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.base_catalogue = catalogue
         self.sleep = sleep
         self.realistic = config.latency == "realistic"
+        # Compile the scenario before opening anything, so a bad one leaks no file.
+        self.scenario = CompiledScenario(scenario or Scenario(), catalogue, scenario_source)
+        self.clock = ScenarioClock(time_source)
+        self.engine = Engine(self.scenario.scenario.faults, self.seed, self.clock)
+        self.limiter = Limiter(self.scenario.scenario.limits, time_source)
         self.ledger = Ledger(config.ledger_max_records, config.ledger_path)
         self.metrics = ProviderMetrics()
         self.prefix_cache = PrefixCache()
         self._attempts: dict[str, int] = {}
         self.started_at = time.time()
-        self.scenario = CompiledScenario(scenario or Scenario(), catalogue, scenario_source)
         self.pools = ContentPools(self.seed)
 
     @property
@@ -69,16 +77,28 @@ class ProviderState:
     def set_scenario(self, scenario: Scenario, source: str = "scenario") -> None:
         """Put `scenario` in force (validated first: on error the old one stays)."""
         compiled = CompiledScenario(scenario, self.base_catalogue, source)
+        engine = Engine(
+            scenario.faults, self.config.seed if scenario.seed is None else scenario.seed, self.clock
+        )
         self.scenario = compiled
+        self.engine = engine
+        self.limiter = Limiter(scenario.limits, self.clock.monotonic)
         if self.pools.seed != self.seed:
             self.pools = ContentPools(self.seed)
+            if self.realistic:
+                for encoding in ("o200k_base", "cl100k_base"):
+                    self.pools.get(encoding)
         self.reset()
 
     def reset(self) -> None:
-        """Back to the scenario in force: ledger, attempts and caches cleared."""
+        """Back to the scenario in force: added rules dropped; ledger, hits, attempts, quotas
+        and caches cleared; the scenario clock restarted."""
+        self.engine.reset()
+        self.limiter.clear()
         self.ledger.clear()
         self.prefix_cache.clear()
         self._attempts.clear()
+        self.clock.start()
         self.started_at = time.time()
 
     def next_attempt(self, key: str) -> int:

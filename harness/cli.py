@@ -7,8 +7,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from fakeprovider.server import FakeProvider, ServerError, serve_forever
-
 
 def _port(text: str) -> int:
     try:
@@ -45,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Imported here: the tokenizer loads at import (~1 s), which `--help` need not wait for.
+    from fakeprovider.server import FakeProvider, ServerError, serve_forever
+
     try:
         if args.command == "serve":
             provider = FakeProvider(

@@ -55,6 +55,17 @@ def message_ids(role: str, text: str, encoding_name: str, extra: int = 0) -> lis
     return ids
 
 
+def openai_message_ids(role: str, text: str, name: str | None, encoding_name: str) -> list[int]:
+    """One chat message counted as OpenAI documents it: framing, role, content, and the name."""
+    enc = tokens.encoding(encoding_name)
+    ids = message_ids(role, "", encoding_name, len(enc.encode_ordinary(role)))
+    if name:
+        ids.extend([_ROLE_MARK.get(role, -7)] * tokens.NAME_OVERHEAD)
+        ids.extend(enc.encode_ordinary(name))
+    ids.extend(enc.encode_ordinary(text))
+    return ids
+
+
 def tags_from(headers_tags: Tags, metadata: Any, user: Any) -> Tags:
     """Fill tags the headers did not give from the body's metadata, then from `user`."""
     if headers_tags.route and headers_tags.feature and headers_tags.tenant:

@@ -54,6 +54,7 @@ class ProviderError(Exception):
     code: str | None = None
     param: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    openai_type: str | None = None  # overrides the type OpenAI would give this kind
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.message}"
@@ -65,7 +66,7 @@ class ProviderError(Exception):
         return {
             "error": {
                 "message": self.message,
-                "type": _OPENAI_TYPE[self.kind],
+                "type": self.openai_type or _OPENAI_TYPE[self.kind],
                 "param": self.param,
                 "code": code,
             }

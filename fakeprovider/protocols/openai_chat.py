@@ -10,9 +10,10 @@ import orjson
 
 from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
-from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart, random_id
+from fakeprovider.ids import random_id, random_lower_id
+from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.protocols import Chunk, ResponseMeta, Usage
-from fakeprovider.protocols.common import message_ids, optional, positive_int, require, tags_from
+from fakeprovider.protocols.common import openai_message_ids, optional, positive_int, require, tags_from
 from fakeprovider.protocols.errors import ProviderError, invalid, model_not_found
 from fakeprovider.request import ChatRequest, OutputMode, Tags, ToolSpec
 
@@ -42,6 +43,51 @@ def _content_text(content: Any, where: str) -> tuple[str, int]:
     return "\n".join(texts), images
 
 
+def _check_tool_turns(messages: list[dict[str, Any]]) -> None:
+    """Tool messages answer, each one, the tool calls of the assistant message before them, as
+    OpenAI insists (a common bug in a route's tool loop)."""
+    calls: set[str] | None = None  # the ids of the last assistant turn's tool calls
+    pending: set[str] = set()  # those not answered yet
+    for i, m in enumerate(messages):
+        if m["role"] == "tool":
+            call_id = m.get("tool_call_id")
+            if not isinstance(call_id, str):
+                raise invalid(
+                    "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'.",
+                    param=f"messages.[{i}].tool_call_id",
+                )
+            if calls is None:
+                raise invalid(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    "message with 'tool_calls'.",
+                    param=f"messages.[{i}].role",
+                )
+            if call_id not in calls:
+                raise invalid(
+                    f"Invalid parameter: 'tool_call_id' of '{call_id}' not found in 'tool_calls' of "
+                    "previous message.",
+                    param=f"messages.[{i}].tool_call_id",
+                )
+            pending.discard(call_id)
+            continue
+        _no_unanswered(pending, i - 1)
+        calls = None
+        if m["role"] == "assistant" and m.get("tool_calls"):
+            calls = {str(c.get("id")) for c in m["tool_calls"] if isinstance(c, dict)}
+            pending = set(calls)
+    _no_unanswered(pending, len(messages) - 1)
+
+
+def _no_unanswered(pending: set[str], index: int) -> None:
+    if pending:
+        raise invalid(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to "
+            "each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+            + ", ".join(sorted(pending)),
+            param=f"messages.[{index}].role",
+        )
+
+
 class OpenAIChat:
     api = "openai.chat"
     family = "openai"
@@ -61,7 +107,17 @@ class OpenAIChat:
         n = optional(body, "n", int, "an integer")
         if n not in (None, 1):
             raise invalid("rehearsal's fake provider answers n=1 only.", param="n")
-        max_tokens = positive_int(body, "max_completion_tokens") or positive_int(body, "max_tokens")
+        completion_cap = positive_int(body, "max_completion_tokens")
+        legacy_cap = positive_int(body, "max_tokens")
+        max_tokens = completion_cap or legacy_cap
+        if max_tokens is not None and max_tokens > info.max_output_tokens:
+            field = "max_completion_tokens" if completion_cap else "max_tokens"
+            raise invalid(
+                f"{field} is too large: {max_tokens}. This model supports at most "
+                f"{info.max_output_tokens} completion tokens, whereas you provided {max_tokens}.",
+                param=field,
+                code="invalid_value",
+            )
         stream = bool(optional(body, "stream", bool, "a boolean"))
         stream_options = optional(body, "stream_options", dict, "an object") or {}
         enc = info.encoding
@@ -83,11 +139,12 @@ class OpenAIChat:
                 if isinstance(call, dict):
                     fn = call.get("function") or {}
                     text += f"\n{fn.get('name', '')}({fn.get('arguments', '')})"
-            extra = tokens.NAME_OVERHEAD if m.get("name") else 0
-            prompt.extend(message_ids(role, text, enc, extra))
+            name = m.get("name")
+            prompt.extend(openai_message_ids(role, text, name if isinstance(name, str) else None, enc))
             prompt.extend([-8] * images)
             last_text = text
             after_tool = role in ("tool", "function")
+        _check_tool_turns(messages)
         tools = self._tools(body)
         if tools:
             prompt.extend(tokens.encoding(enc).encode_ordinary(orjson.dumps(body["tools"]).decode()))
@@ -119,6 +176,12 @@ class OpenAIChat:
                     param=f"tools[{i}].function.name",
                 )
             params = fn.get("parameters") or {"type": "object", "properties": {}}
+            if not isinstance(params, dict):
+                raise invalid(
+                    f"Invalid schema for function '{fn['name']}': parameters must be a JSON Schema object.",
+                    param=f"tools[{i}].function.parameters",
+                    code="invalid_function_parameters",
+                )
             out.append(ToolSpec(fn["name"], params))
         return out
 
@@ -126,6 +189,11 @@ class OpenAIChat:
         choice = body.get("tool_choice")
         if choice is None:
             return "auto"
+        if not tools:
+            raise invalid(
+                "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+                param="tool_choice",
+            )
         if isinstance(choice, str):
             if choice not in ("auto", "none", "required"):
                 raise invalid(
@@ -164,7 +232,7 @@ class OpenAIChat:
         return tags_from(header_tags, body.get("metadata"), body.get("user"))
 
     def new_meta(self) -> ResponseMeta:
-        return ResponseMeta(random_id("chatcmpl-", 29), int(time.time()), "fp_" + random_id("", 10).lower())
+        return ResponseMeta(random_id("chatcmpl-", 29), int(time.time()), random_lower_id("fp_", 10))
 
     def _usage(self, usage: Usage) -> dict[str, Any]:
         return {
@@ -225,20 +293,29 @@ class OpenAIChat:
         )
         delays = plan.delays
         first_delay = delays[0] if delays else plan.tail_delay
-        yield Chunk(first_delay, head + b'{"role":"assistant","content":"","refusal":null}' + tail)
-        for i, event in enumerate(plan.events):
+        events = plan.events
+        if events and isinstance(events[0], ToolCallStart):
+            # OpenAI opens a tool-call reply with the role and the first call in one chunk, and
+            # `content: null` (the SDK's stream helper would otherwise report content "").
+            role: dict[str, Any] = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_call_start(events[0])],
+                "refusal": None,
+            }
+            yield Chunk(first_delay, head + orjson.dumps(role) + tail, 0, content=True)
+        else:
+            yield Chunk(first_delay, head + b'{"role":"assistant","content":"","refusal":null}' + tail)
+        for i, event in enumerate(events):
             delay = delays[i] if i else 0.0
             if isinstance(event, TextDelta):
                 data = head + b'{"content":' + orjson.dumps(event.text) + b"}" + tail
                 yield Chunk(delay, data, event.tokens, content=bool(event.text))
             elif isinstance(event, ToolCallStart):
-                call = {
-                    "index": event.index,
-                    "id": event.call_id,
-                    "type": "function",
-                    "function": {"name": event.name, "arguments": ""},
-                }
-                yield Chunk(delay, head + orjson.dumps({"tool_calls": [call]}) + tail, 0, content=True)
+                if i == 0:
+                    continue
+                data = head + orjson.dumps({"tool_calls": [_call_start(event)]}) + tail
+                yield Chunk(delay, data, 0, content=True)
             elif isinstance(event, ToolArgsDelta):
                 delta = {"tool_calls": [{"index": event.index, "function": {"arguments": event.text}}]}
                 yield Chunk(delay, head + orjson.dumps(delta) + tail, event.tokens, content=bool(event.text))
@@ -270,3 +347,12 @@ class OpenAIChat:
 
     def stream_error(self, error: ProviderError) -> bytes:
         return b"data: " + orjson.dumps(error.openai_body()) + b"\n\n"
+
+
+def _call_start(event: ToolCallStart) -> dict[str, Any]:
+    return {
+        "index": event.index,
+        "id": event.call_id,
+        "type": "function",
+        "function": {"name": event.name, "arguments": ""},
+    }

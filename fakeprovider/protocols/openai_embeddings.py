@@ -19,7 +19,7 @@ from fakeprovider.protocols.errors import invalid, model_not_found
 @dataclass(slots=True)
 class EmbeddingRequest:
     model: ModelInfo
-    inputs: list[str | list[int]]
+    inputs: list[bytes]  # each input as the bytes the model reads (token ids decoded)
     dimensions: int
     base64: bool
     input_tokens: int
@@ -66,7 +66,9 @@ def parse(body: Mapping[str, Any], catalogue: Catalogue) -> EmbeddingRequest:
         )
     enc = tokens.encoding(info.encoding)
     n_tokens = 0
-    for x in inputs:
+    keys: list[bytes] = []
+    for i, x in enumerate(inputs):
+        keys.append(_key(x, enc, i))
         n = len(x) if isinstance(x, list) else len(enc.encode_ordinary(x))
         if n > info.context_window:
             raise invalid(
@@ -76,23 +78,41 @@ def parse(body: Mapping[str, Any], catalogue: Catalogue) -> EmbeddingRequest:
                 code="context_length_exceeded",
             )
         n_tokens += n
-    return EmbeddingRequest(info, inputs, dims, fmt == "base64", n_tokens)
+    return EmbeddingRequest(info, keys, dims, fmt == "base64", n_tokens)
 
 
-def vector(text: str | list[int], model: str, dims: int, seed: int) -> list[float]:
-    """A unit vector that depends only on the text, model, dimensions and seed."""
-    key = text if isinstance(text, str) else ",".join(map(str, text))
-    digest = hashlib.shake_256(f"{seed}\x00{model}\x00{dims}\x00{key}".encode()).digest(dims * 4)
+def vector(key: bytes, model: str, dims: int, seed: int) -> list[float]:
+    """A unit vector (float32 values) that depends only on the input, model, dimensions and seed.
+
+    A shortened vector is the full one cut to `dims` and renormalised, as with the real models
+    (shake-256 is extendable: a shorter digest is a prefix of the longer one).
+    """
+    digest = hashlib.shake_256(b"%d\x00%s\x00%s" % (seed, model.encode(), key)).digest(dims * 4)
     raw = struct.unpack(f"<{dims}I", digest)
     values = [v / 2147483647.5 - 1.0 for v in raw]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [v / norm for v in values]
+    # Rounded to float32, as the real API serves them, so `float` and `base64` agree exactly.
+    return list(struct.unpack(f"<{dims}f", struct.pack(f"<{dims}f", *(v / norm for v in values))))
+
+
+def _key(item: str | list[int], enc: tokens.Encoding, index: int) -> bytes:
+    """What the model sees: token ids and the text they decode to embed alike."""
+    if isinstance(item, str):
+        return item.encode()
+    try:
+        if min(item) < 0:
+            raise KeyError(min(item))
+        return b"".join(enc.decode_single_token_bytes(t) for t in item)
+    except KeyError:
+        raise invalid(
+            f"Invalid token id in 'input[{index}]': not a token of {enc.name}.", param="input"
+        ) from None
 
 
 def render(req: EmbeddingRequest, seed: int) -> dict[str, Any]:
     data = []
-    for i, text in enumerate(req.inputs):
-        vec = vector(text, req.model.id, req.dimensions, seed)
+    for i, key in enumerate(req.inputs):
+        vec = vector(key, req.model.id, req.dimensions, seed)
         embedding: Any = base64.b64encode(struct.pack(f"<{len(vec)}f", *vec)).decode() if req.base64 else vec
         data.append({"object": "embedding", "index": i, "embedding": embedding})
     return {

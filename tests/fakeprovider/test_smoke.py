@@ -6,4 +6,5 @@ def test_chat_completion_answers_through_the_openai_sdk(openai_client: openai.Op
         model="gpt-4o", messages=[{"role": "user", "content": "hello"}], max_tokens=10
     )
     assert reply.choices[0].message.content
-    assert reply.usage is not None and reply.usage.completion_tokens <= 10
+    assert reply.usage is not None
+    assert reply.usage.completion_tokens <= 10

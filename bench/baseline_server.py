@@ -1,0 +1,126 @@
+"""The throughput baseline: the least an aiohttp server can do to answer like a chat provider.
+
+`POST /v1/chat/completions` reads the body and answers a fixed body: a chat completion as JSON,
+or (when the body asks for `"stream": true`) 50 fixed content chunks and `data: [DONE]` as SSE,
+each chunk a separate `await resp.write(...)`. Same server settings as `rehearse serve`
+(AppRunner, no access log, handler cancellation), so the difference is the provider's own work.
+
+Run alone: `python bench/baseline_server.py [--port 0]`; prints `listening on http://HOST:PORT`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+import orjson
+from aiohttp import web
+
+CHUNKS = 50
+
+COMPLETION = orjson.dumps(
+    {
+        "id": "chatcmpl-BaselineBaselineBaselineBase",
+        "object": "chat.completion",
+        "created": 1735689600,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": " ".join(["word"] * CHUNKS),
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": "length",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 14,
+            "completion_tokens": CHUNKS,
+            "total_tokens": 14 + CHUNKS,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_baseline0",
+    }
+)
+
+
+def _chunk(i: int) -> bytes:
+    body = {
+        "id": "chatcmpl-BaselineBaselineBaselineBase",
+        "object": "chat.completion.chunk",
+        "created": 1735689600,
+        "model": "gpt-4o-mini",
+        "service_tier": "default",
+        "system_fingerprint": "fp_baseline0",
+        "choices": [
+            {
+                "index": 0,
+                "delta": {"content": " word" if i else "word"},
+                "logprobs": None,
+                "finish_reason": None,
+            }
+        ],
+    }
+    return b"data: " + orjson.dumps(body) + b"\n\n"
+
+
+STREAM_CHUNKS = tuple(_chunk(i) for i in range(CHUNKS))
+DONE = b"data: [DONE]\n\n"
+_SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    body = await request.read()
+    # A byte search, not a JSON parse: the baseline does no per-request work it can avoid.
+    if b'"stream":true' not in body and b'"stream": true' not in body:
+        return web.Response(body=COMPLETION, content_type="application/json")
+    resp = web.StreamResponse(status=200, headers=_SSE_HEADERS)
+    await resp.prepare(request)
+    for chunk in STREAM_CHUNKS:
+        await resp.write(chunk)
+    await resp.write(DONE)
+    await resp.write_eof()
+    return resp
+
+
+async def serve(host: str, port: int) -> None:
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    bound = runner.addresses[0]
+    print(f"listening on http://{bound[0]}:{bound[1]}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(serve(args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

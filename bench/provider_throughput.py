@@ -1,0 +1,486 @@
+"""Provider throughput: the fake provider's CPU per request and per chunk against a bare aiohttp baseline.
+
+Each server runs alone in a subprocess pinned to core 0; the aiohttp load client runs here,
+pinned to core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
+streams): warm up, then measure req/s, chunks/s, client latency p50/p99 and the server
+process's CPU time (utime+stime from /proc/PID/stat) over the measured window. The headline
+figure is baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
+
+    python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import ipaddress
+import os
+import platform
+import resource
+import select
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_CORE = 0
+CLIENT_CORE = 1
+TARGET_RATIO = 0.5
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MODEL = "gpt-4o-mini"
+MAX_TOKENS = 50
+HEADERS = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
+# A content chunk with non-empty text; the role chunk (`{"role":...,"content":""}`) and the
+# finish chunk (`{}`) do not match.
+_CONTENT = b'"delta":{"content":"'
+_DONE = b"data: [DONE]"
+
+TARGETS = ("baseline", "provider")
+WORKLOADS = ("chat", "stream")
+
+
+@dataclass(slots=True)
+class Settings:
+    requests: int
+    seconds: float
+    warmup_requests: int
+    warmup_seconds: float
+    concurrency: int
+    rounds: int
+
+
+@dataclass(slots=True)
+class Measurement:
+    target: str
+    workload: str
+    requests: int
+    errors: int
+    seconds: float
+    req_per_s: float
+    chunks: int
+    chunks_per_s: float | None
+    p50_ms: float
+    p99_ms: float
+    server_cpu_s: float
+    server_busy: float  # share of core 0 the server used during the window
+    cpu_us_per_req: float
+    cpu_us_per_chunk: float | None
+    client_cpu_us_per_req: float
+
+
+# -- servers ---------------------------------------------------------------------------------
+
+
+def _pin_server() -> None:
+    """Runs in the child before exec: core 0, and die with the benchmark."""
+    os.sched_setaffinity(0, {SERVER_CORE})
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Server:
+    """One server subprocess, started on demand and always stopped."""
+
+    def __init__(self, name: str, argv: Sequence[str]) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self._stderr: IO[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        # Lives as long as the server; closed in stop(). A file, not a pipe, so it never fills.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            self.argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._stderr, preexec_fn=_pin_server
+        )
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("listening on http://"):
+            raise RuntimeError(f"{self.name} did not start (first line {line!r}):\n{self.stderr_tail()}")
+        self.url = line.removeprefix("listening on ")
+        host = urlsplit(self.url).hostname or ""
+        if not ipaddress.ip_address(host).is_loopback:
+            raise RuntimeError(f"{self.name} listens on {host}, not loopback")
+        print(f"  {self.name}: pid {self.proc.pid} at {self.url}", file=sys.stderr, flush=True)
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the server process (all its threads), in seconds."""
+        assert self.proc is not None
+        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        fields = stat.rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def stderr_tail(self, n: int = 2000) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")[-n:]
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+
+def make_server(target: str, provider_cmd: str | None = None) -> Server:
+    if target == "provider" and provider_cmd:
+        argv = shlex.split(provider_cmd)
+    elif target == "provider":
+        argv = [sys.executable, "-m", "harness.cli", "serve", "--port", "0", "--latency", "none"]
+    else:
+        argv = [sys.executable, str(Path(__file__).with_name("baseline_server.py")), "--port", "0"]
+    return Server(target, argv)
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+def request_body(workload: str, i: int) -> bytes:
+    """A short prompt, distinct per request so the provider's content and fingerprints vary."""
+    body: dict[str, Any] = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": f"Write one sentence about item {i}."}],
+        "max_tokens": MAX_TOKENS,
+    }
+    if workload == "stream":
+        body["stream"] = True
+    return orjson.dumps(body)
+
+
+async def _read_stream(resp: aiohttp.ClientResponse) -> tuple[int, bool]:
+    """(content chunks, saw `data: [DONE]`) of one SSE response."""
+    chunks = 0
+    done = False
+    buf = b""
+    async for data in resp.content.iter_any():
+        buf += data
+        *events, buf = buf.split(b"\n\n")
+        for event in events:
+            at = event.find(_CONTENT)
+            if at >= 0 and event[at + len(_CONTENT) : at + len(_CONTENT) + 1] != b'"':
+                chunks += 1
+            elif event == _DONE:
+                done = True
+    return chunks, done
+
+
+@dataclass(slots=True)
+class LoadResult:
+    latencies: list[float]
+    chunks: int
+    errors: int
+    seconds: float
+
+
+async def drive(
+    session: aiohttp.ClientSession, url: str, workload: str, n: int, seconds: float, concurrency: int
+) -> LoadResult:
+    """`concurrency` workers send requests until `n` were started or `seconds` have passed."""
+    endpoint = url + "/v1/chat/completions"
+    stream = workload == "stream"
+    latencies: list[float] = []
+    counts = {"next": 0, "chunks": 0, "errors": 0}
+    clock = time.perf_counter
+    deadline = clock() + seconds
+
+    async def worker() -> None:
+        while counts["next"] < n and clock() < deadline:
+            i = counts["next"]
+            counts["next"] = i + 1
+            body = request_body(workload, i)
+            t0 = clock()
+            try:
+                async with session.post(endpoint, data=body, headers=HEADERS) as resp:
+                    if stream:
+                        chunks, ok = await _read_stream(resp)
+                        counts["chunks"] += chunks
+                    else:
+                        await resp.read()
+                        ok = True
+                    ok = ok and resp.status == 200
+            except aiohttp.ClientError:
+                ok = False
+            if ok:
+                latencies.append(clock() - t0)
+            else:
+                counts["errors"] += 1
+
+    start = clock()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return LoadResult(latencies, counts["chunks"], counts["errors"], clock() - start)
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation between the sorted samples."""
+    if not samples:
+        return float("nan")
+    s = sorted(samples)
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def _own_cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def measure(server: Server, workload: str, settings: Settings) -> Measurement:
+    """Warm up, then one measured window of `workload` against `server`."""
+    connector = aiohttp.TCPConnector(limit=settings.concurrency, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await drive(
+            session,
+            server.url,
+            workload,
+            settings.warmup_requests,
+            settings.warmup_seconds,
+            settings.concurrency,
+        )
+        cpu0, own0 = server.cpu_seconds(), _own_cpu_seconds()
+        run = await drive(
+            session, server.url, workload, settings.requests, settings.seconds, settings.concurrency
+        )
+        cpu = server.cpu_seconds() - cpu0
+        own = _own_cpu_seconds() - own0
+    done = len(run.latencies)
+    if done == 0:
+        raise RuntimeError(f"{server.name} answered no {workload} request:\n{server.stderr_tail()}")
+    stream = workload == "stream"
+    return Measurement(
+        target=server.name,
+        workload=workload,
+        requests=done,
+        errors=run.errors,
+        seconds=round(run.seconds, 3),
+        req_per_s=done / run.seconds,
+        chunks=run.chunks,
+        chunks_per_s=run.chunks / run.seconds if stream else None,
+        p50_ms=percentile(run.latencies, 0.50) * 1000,
+        p99_ms=percentile(run.latencies, 0.99) * 1000,
+        server_cpu_s=cpu,
+        server_busy=cpu / run.seconds,
+        cpu_us_per_req=cpu / done * 1e6,
+        cpu_us_per_chunk=cpu / run.chunks * 1e6 if stream and run.chunks else None,
+        client_cpu_us_per_req=own / done * 1e6,
+    )
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def median_of(rounds: list[Measurement]) -> Measurement:
+    """Each figure's median over the rounds (a figure, not a round, so noise spreads evenly)."""
+    if len(rounds) == 1:
+        return rounds[0]
+    first = asdict(rounds[0])
+    out: dict[str, Any] = {}
+    for key, value in first.items():
+        values = [asdict(r)[key] for r in rounds]
+        if isinstance(value, int | float) and None not in values:
+            out[key] = statistics.median(values)
+        else:
+            out[key] = value
+    return Measurement(**out)
+
+
+def ratios(results: dict[str, dict[str, Measurement]]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    base, prov = results.get("baseline", {}), results.get("provider", {})
+    for workload in WORKLOADS:
+        if workload not in base or workload not in prov:
+            continue
+        b, p = base[workload], prov[workload]
+        out[f"{workload}_cpu_per_req"] = b.cpu_us_per_req / p.cpu_us_per_req if p.cpu_us_per_req else None
+        if b.cpu_us_per_chunk is not None and p.cpu_us_per_chunk:
+            out[f"{workload}_cpu_per_chunk"] = b.cpu_us_per_chunk / p.cpu_us_per_chunk
+    return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(results: dict[str, dict[str, Measurement]], ratio: dict[str, float | None]) -> None:
+    cols = (
+        "workload",
+        "server",
+        "requests",
+        "req/s",
+        "chunks/s",
+        "p50 ms",
+        "p99 ms",
+        "CPU µs/req",
+        "CPU µs/chunk",
+        "core0 busy",
+        "client µs/req",
+        "errors",
+    )
+    rows = []
+    for workload in WORKLOADS:
+        for target in TARGETS:
+            m = results.get(target, {}).get(workload)
+            if m is None:
+                continue
+            rows.append(
+                (
+                    workload,
+                    target,
+                    f"{m.requests:.0f}",
+                    f"{m.req_per_s:.0f}",
+                    _fmt(m.chunks_per_s, ".0f"),
+                    f"{m.p50_ms:.2f}",
+                    f"{m.p99_ms:.2f}",
+                    f"{m.cpu_us_per_req:.0f}",
+                    _fmt(m.cpu_us_per_chunk, ".1f"),
+                    f"{m.server_busy:.0%}",
+                    f"{m.client_cpu_us_per_req:.0f}",
+                    f"{m.errors:.0f}",
+                )
+            )
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    print("  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)))
+    for r in rows:
+        print("  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)))
+    print()
+    for name, value in ratio.items():
+        verdict = "-" if value is None else ("ok" if value >= TARGET_RATIO else "BELOW TARGET")
+        label = name.replace("_", " ")
+        print(f"baseline/provider {label}: {_fmt(value, '.2f')}  (target >= {TARGET_RATIO}: {verdict})")
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--requests", type=int, help="requests per measurement (default 3000; --quick 300)")
+    p.add_argument("--seconds", type=float, help="time limit per measurement (default 20; --quick 5)")
+    p.add_argument("--warmup", type=int, help="warm-up requests before each measurement (default 300)")
+    p.add_argument("--concurrency", type=int, default=50, help="concurrent workers (default 50)")
+    p.add_argument("--rounds", type=int, default=1, help="repeat everything; report medians (default 1)")
+    p.add_argument("--quick", action="store_true", help="a few hundred requests per measurement")
+    p.add_argument("--only", choices=TARGETS, help="measure one server only (no ratio)")
+    p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: both)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    p.add_argument(
+        "--provider-cmd",
+        metavar="CMD",
+        help="start the provider with this command line instead (it must print `listening on URL`)",
+    )
+    return p.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    quick = args.quick
+    return Settings(
+        requests=args.requests or (300 if quick else 3000),
+        seconds=args.seconds or (5.0 if quick else 20.0),
+        warmup_requests=args.warmup if args.warmup is not None else (100 if quick else 300),
+        warmup_seconds=3.0 if quick else 5.0,
+        concurrency=args.concurrency,
+        rounds=max(1, args.rounds),
+    )
+
+
+def _pin_client() -> bool:
+    if len(os.sched_getaffinity(0)) < 2 or (os.cpu_count() or 1) < 2:
+        print("warning: fewer than 2 cores; client and server share one", file=sys.stderr)
+        return False
+    os.sched_setaffinity(0, {CLIENT_CORE})
+    return True
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(
+    settings: Settings, targets: Sequence[str], workloads: Sequence[str], provider_cmd: str | None = None
+) -> list[Measurement]:
+    """Every round, every server (one at a time), every workload; servers always stopped."""
+    out: list[Measurement] = []
+    for r in range(settings.rounds):
+        for target in targets:
+            server = make_server(target, provider_cmd)
+            try:
+                server.start()
+                for workload in workloads:
+                    print(f"  round {r + 1} {target} {workload} ...", file=sys.stderr, flush=True)
+                    out.append(asyncio.run(measure(server, workload, settings)))
+            finally:
+                server.stop()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = settings_from(args)
+    targets = (args.only,) if args.only else TARGETS
+    workloads = tuple(dict.fromkeys(args.workload or WORKLOADS))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Even when started in the background with SIGINT ignored: Ctrl-C must stop the servers.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    pinned = _pin_client()
+    try:
+        measurements = run(settings, targets, workloads, args.provider_cmd)
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+        return 130
+    except RuntimeError as e:
+        print(f"provider_throughput: {e}", file=sys.stderr)
+        return 1
+    results: dict[str, dict[str, Measurement]] = {}
+    for target in targets:
+        for workload in workloads:
+            rounds = [m for m in measurements if m.target == target and m.workload == workload]
+            results.setdefault(target, {})[workload] = median_of(rounds)
+    ratio = ratios(results)
+    print(
+        f"provider throughput: {settings.requests} requests or {settings.seconds:g} s per measurement, "
+        f"{settings.concurrency} workers, {settings.rounds} round(s), server on core {SERVER_CORE}, "
+        f"client on core {CLIENT_CORE if pinned else '(unpinned)'}"
+    )
+    print_table(results, ratio)
+    if args.json is not None:
+        doc = {
+            "settings": asdict(settings),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "pinned": pinned},
+            "results": {t: {w: asdict(m) for w, m in ws.items()} for t, ws in results.items()},
+            "rounds": [asdict(m) for m in measurements],
+            "ratios": ratio,
+            "target_ratio": TARGET_RATIO,
+        }
+        args.json.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

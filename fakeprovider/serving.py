@@ -1,0 +1,307 @@
+"""Serving one chat or embeddings call: quotas, the fault engine, the plan, pacing, the cut.
+
+The path is the same for every API: parse, count, admit (limits), let the engine pick a fault,
+answer instead of the plan or transform it, then render and pace it. The ledger record is
+written in `finally`, whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import struct
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from fakeprovider.calls import Call, error_response, finish_call, read_json, start_call
+from fakeprovider.engine import ActiveRule
+from fakeprovider.faults.base import CutConnection, FaultContext, Hold
+from fakeprovider.plan import Plan, ToolCallStart, build_plan
+from fakeprovider.protocols import ChatProtocol, ResponseMeta, Usage
+from fakeprovider.protocols import openai_embeddings as embeddings
+from fakeprovider.protocols.errors import ProviderError, context_length
+from fakeprovider.protocols.openai_chat import OpenAIChat
+from fakeprovider.request import ChatRequest
+from fakeprovider.state import ProviderState
+
+_FAULT_SEED_SALT = 0x5EED_FA17
+
+
+class ConnectionCut(Exception):
+    """The answer ends by cutting the connection (already done when this is raised)."""
+
+
+def json_response(data: Any, headers: dict[str, str], status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, body=orjson.dumps(data), content_type="application/json", headers=headers
+    )
+
+
+def cut_connection(request: web.Request, reset: bool) -> None:
+    """Close the client's connection: a TCP RST when `reset`, else an orderly close (FIN)."""
+    transport = request.transport
+    if transport is None:
+        return
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+
+
+async def _hold(state: ProviderState, hold: Hold) -> None:
+    if hold.seconds is None:
+        await asyncio.Event().wait()  # until the caller leaves (or the server stops)
+    else:
+        await state.sleep(hold.seconds)
+
+
+def _fire(state: ProviderState, call: Call, ctx: FaultContext, stream: bool) -> ActiveRule | None:
+    fired = state.engine.decide(ctx, call.tags, stream, call.attempt, call.request_key)
+    if fired is not None:
+        call.fault = {"rule": fired.name, "kind": fired.fault.name}
+    return fired
+
+
+async def _answer_first(
+    request: web.Request, state: ProviderState, call: Call, fired: ActiveRule, ctx: FaultContext
+) -> None:
+    """Act on a fault that answers before any plan: raise its error, cut, or hold."""
+    answer = fired.fault.answer(ctx)
+    if isinstance(answer, ProviderError):
+        raise answer
+    if isinstance(answer, CutConnection):
+        call.outcome = "reset"
+        call.status = 0
+        cut_connection(request, reset=True)
+        raise ConnectionCut
+    if isinstance(answer, Hold):
+        await _hold(state, answer)
+
+
+def _admit(state: ProviderState, call: Call, model: str, stream: bool, tokens: int) -> None:
+    admission = state.limiter.admit(call.family, call.api_key, call.tags, call.api, model, stream, tokens)
+    call.extra_headers = admission.headers
+    if admission.error is not None:
+        raise admission.error
+
+
+async def serve_chat(
+    request: web.Request, state: ProviderState, protocol: ChatProtocol
+) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    call = start_call(request, protocol.api, protocol.family, loop.time())
+    plan: Plan | None = None
+    try:
+        body = await read_json(request, call, state)
+        call.tags = protocol.tags(body, call.header_tags)
+        model = body.get("model")
+        call.model = model if isinstance(model, str) else None
+        call.stream = body.get("stream") is True
+        req = protocol.parse(body, state.catalogue)
+        info = req.model
+        if req.input_tokens > info.context_window:
+            raise context_length(info.id, info.context_window, req.input_tokens, protocol.family)
+        call.input_tokens = req.input_tokens
+        if state.limiter:
+            _admit(state, call, info.id, req.stream, req.input_tokens + (req.max_tokens or 0))
+        fired = None
+        ctx: FaultContext | None = None
+        if state.engine:
+            ctx = FaultContext(
+                protocol.api,
+                protocol.family,
+                info.id,
+                info.context_window,
+                req.input_tokens,
+                random.Random(state.request_seed(call.fingerprint) ^ _FAULT_SEED_SALT),
+                req,
+            )
+            fired = _fire(state, call, ctx, req.stream)
+            if fired is not None:
+                await _answer_first(request, state, call, fired, ctx)
+        scope = f"{call.api_key}|{call.tags.tenant or ''}"
+        call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
+        rng = random.Random(state.request_seed(call.fingerprint))
+        reply = state.scenario.scripted(protocol.api, info.id, call.tags, req.stream, req.last_text)
+        plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
+        if fired is not None and ctx is not None:
+            plan = fired.fault.transform(plan, ctx)
+            if fired.fault.name == "partial":
+                call.outcome = "reset" if plan.ending == "reset" else "partial"
+        output_tokens = plan.output_tokens
+        usage = Usage(req.input_tokens, call.cached_tokens, output_tokens)
+        meta = protocol.new_meta()
+        call.finish_reason = plan.finish if plan.ending == "complete" else None
+        if req.stream:
+            return await _stream(request, state, call, protocol, req, plan, usage, meta)
+        return await _whole(request, state, call, protocol, req, plan, usage, meta)
+    except ProviderError as e:
+        return error_response(call, e)
+    except ConnectionCut:
+        return web.Response(status=499)  # never sent: the connection is gone
+    except asyncio.CancelledError:
+        _on_cancel(call, state, plan, loop.time())
+        raise
+    except Exception as e:  # a bug of ours: answer as the provider would, never a traceback
+        return error_response(
+            call, ProviderError(500, "server", f"internal error in the fake provider: {e!r}")
+        )
+    finally:
+        finish_call(call, state, loop.time())
+
+
+def _on_cancel(call: Call, state: ProviderState, plan: Plan | None, now: float) -> None:
+    """The caller went away: a hang becomes a timeout; bill what had been generated."""
+    if call.fault is not None and call.fault.get("kind") == "hang" and plan is None:
+        call.outcome = "timeout"
+    elif call.outcome not in ("partial", "reset"):
+        call.outcome = "client_cancelled"
+    if call.status == 200 and not call.stream:
+        call.status = 499
+    call.finish_reason = None
+    if plan is not None and not call.stream:
+        _bill(call, state, _generated_by(plan, now - call.m_start))
+
+
+async def _whole(
+    request: web.Request,
+    state: ProviderState,
+    call: Call,
+    protocol: ChatProtocol,
+    req: ChatRequest,
+    plan: Plan,
+    usage: Usage,
+    meta: ResponseMeta,
+) -> web.StreamResponse:
+    """A non-streamed answer: wait for the whole generation, then send it (or cut)."""
+    total = sum(plan.delays) + plan.tail_delay
+    if total > 0:
+        await state.sleep(total)
+    if plan.ending == "error_event":
+        assert plan.error is not None
+        raise plan.error
+    if plan.ending in ("drop", "reset"):
+        cut_connection(request, reset=plan.ending == "reset")
+        raise ConnectionCut
+    _bill(call, state, usage.output_tokens)
+    call.ttft_ms = round((asyncio.get_running_loop().time() - call.m_start) * 1000, 3)
+    return json_response(protocol.render_json(req, plan, usage, meta), call.response_headers())
+
+
+async def _stream(
+    request: web.Request,
+    state: ProviderState,
+    call: Call,
+    protocol: ChatProtocol,
+    req: ChatRequest,
+    plan: Plan,
+    usage: Usage,
+    meta: ResponseMeta,
+) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    headers = call.response_headers()
+    headers["Content-Type"] = "text/event-stream; charset=utf-8"
+    headers["Cache-Control"] = "no-cache"
+    resp = web.StreamResponse(status=200, headers=headers)
+    sent = 0
+    sleep = state.sleep
+    try:
+        await resp.prepare(request)
+        for chunk in protocol.render_sse(req, plan, usage, meta):
+            if chunk.delay > 0:
+                await sleep(chunk.delay)
+            await resp.write(chunk.data)
+            sent += chunk.tokens
+            if chunk.content and call.ttft_ms is None:
+                call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
+        if plan.ending == "error_event" and plan.error is not None:
+            if plan.tail_delay > 0:
+                await sleep(plan.tail_delay)
+            await resp.write(protocol.stream_error(plan.error))
+            call.error = plan.error.message
+        elif plan.ending in ("drop", "reset"):
+            _bill(call, state, sent)
+            cut_connection(request, reset=plan.ending == "reset")
+            return resp
+        await resp.write_eof()
+    except ConnectionError:
+        call.outcome = "client_cancelled"
+        call.finish_reason = None
+    except asyncio.CancelledError:
+        _bill(call, state, sent)
+        raise
+    _bill(call, state, sent)
+    return resp
+
+
+def _bill(call: Call, state: ProviderState, output_tokens: int) -> None:
+    call.output_tokens = output_tokens
+    info = state.catalogue.resolve(call.model or "")
+    if info is not None:
+        call.cost_usd = info.cost_usd(call.input_tokens, call.cached_tokens, output_tokens)
+
+
+def _generated_by(plan: Plan, elapsed: float) -> int:
+    """Output tokens whose scheduled time had passed `elapsed` seconds into the call."""
+    t = 0.0
+    n = 0
+    for delay, event in zip(plan.delays, plan.events, strict=True):
+        t += delay
+        if t > elapsed:
+            break
+        if not isinstance(event, ToolCallStart):
+            n += event.tokens
+    return n
+
+
+async def serve_embeddings(request: web.Request, state: ProviderState) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    call = start_call(request, "openai.embeddings", "openai", loop.time())
+    try:
+        body = await read_json(request, call, state)
+        call.tags = OpenAIChat().tags(body, call.header_tags)
+        model = body.get("model")
+        call.model = model if isinstance(model, str) else None
+        req = embeddings.parse(body, state.catalogue)
+        call.input_tokens = req.input_tokens
+        if state.limiter:
+            _admit(state, call, req.model.id, False, req.input_tokens)
+        if state.engine:
+            ctx = FaultContext(
+                "openai.embeddings",
+                "openai",
+                req.model.id,
+                req.model.context_window,
+                req.input_tokens,
+                random.Random(state.request_seed(call.fingerprint) ^ _FAULT_SEED_SALT),
+            )
+            fired = _fire(state, call, ctx, False)
+            if fired is not None:
+                await _answer_first(request, state, call, fired, ctx)
+        if state.realistic:
+            await state.sleep(req.model.ttft_ms / 1000)
+        data = embeddings.render(req, state.seed)
+        call.cost_usd = req.model.cost_usd(req.input_tokens, 0, 0)
+        call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
+        return json_response(data, call.response_headers())
+    except ProviderError as e:
+        return error_response(call, e)
+    except ConnectionCut:
+        return web.Response(status=499)
+    except asyncio.CancelledError:
+        _on_cancel(call, state, None, loop.time())
+        raise
+    except Exception as e:
+        return error_response(
+            call, ProviderError(500, "server", f"internal error in the fake provider: {e!r}")
+        )
+    finally:
+        finish_call(call, state, loop.time())
