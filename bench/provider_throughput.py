@@ -1,7 +1,8 @@
 """Provider throughput: the fake provider's CPU per request and per chunk against a bare aiohttp baseline.
 
-Each server runs alone in a subprocess pinned to core 0; the aiohttp load client runs here,
-pinned to core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
+Each server runs alone in a subprocess pinned to core 0; the load client (`rawclient.py`:
+kept-alive connections and pre-built requests, cheaper than the servers) runs here, pinned to
+core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
 streams): warm up, then measure req/s, chunks/s, client latency p50/p99 and the server
 process's CPU time (utime+stime from /proc/PID/stat) over the measured window. The headline
 figure is baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
@@ -33,8 +34,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
+from rawclient import Connection, request_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CORE = 0
@@ -173,20 +174,16 @@ def request_body(workload: str, i: int) -> bytes:
     return orjson.dumps(body)
 
 
-async def _read_stream(resp: aiohttp.ClientResponse) -> tuple[int, bool]:
-    """(content chunks, saw `data: [DONE]`) of one SSE response."""
+def count_stream(body: bytes) -> tuple[int, bool]:
+    """(content chunks, saw `data: [DONE]`) of one SSE body."""
     chunks = 0
     done = False
-    buf = b""
-    async for data in resp.content.iter_any():
-        buf += data
-        *events, buf = buf.split(b"\n\n")
-        for event in events:
-            at = event.find(_CONTENT)
-            if at >= 0 and event[at + len(_CONTENT) : at + len(_CONTENT) + 1] != b'"':
-                chunks += 1
-            elif event == _DONE:
-                done = True
+    for event in body.split(b"\n\n"):
+        at = event.find(_CONTENT)
+        if at >= 0 and event[at + len(_CONTENT) : at + len(_CONTENT) + 1] != b'"':
+            chunks += 1
+        elif event == _DONE:
+            done = True
     return chunks, done
 
 
@@ -198,42 +195,64 @@ class LoadResult:
     seconds: float
 
 
-async def drive(
-    session: aiohttp.ClientSession, url: str, workload: str, n: int, seconds: float, concurrency: int
-) -> LoadResult:
-    """`concurrency` workers send requests until `n` were started or `seconds` have passed."""
-    endpoint = url + "/v1/chat/completions"
-    stream = workload == "stream"
-    latencies: list[float] = []
-    counts = {"next": 0, "chunks": 0, "errors": 0}
-    clock = time.perf_counter
-    deadline = clock() + seconds
+class Load:
+    """`concurrency` kept-alive connections to one server, each sending one request at a time."""
 
-    async def worker() -> None:
-        while counts["next"] < n and clock() < deadline:
-            i = counts["next"]
-            counts["next"] = i + 1
-            body = request_body(workload, i)
-            t0 = clock()
-            try:
-                async with session.post(endpoint, data=body, headers=HEADERS) as resp:
-                    if stream:
-                        chunks, ok = await _read_stream(resp)
-                        counts["chunks"] += chunks
-                    else:
-                        await resp.read()
-                        ok = True
-                    ok = ok and resp.status == 200
-            except aiohttp.ClientError:
-                ok = False
-            if ok:
-                latencies.append(clock() - t0)
-            else:
-                counts["errors"] += 1
+    def __init__(self, url: str, concurrency: int) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.concurrency = concurrency
+        self._conns: list[Connection | None] = [None] * concurrency
 
-    start = clock()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return LoadResult(latencies, counts["chunks"], counts["errors"], clock() - start)
+    def request(self, workload: str, i: int) -> bytes:
+        body = request_body(workload, i)
+        return request_bytes(self.host, self.port, "/v1/chat/completions", body, HEADERS)
+
+    async def drive(self, workload: str, n: int, seconds: float) -> LoadResult:
+        """Requests until `n` were started or `seconds` have passed."""
+        stream = workload == "stream"
+        latencies: list[float] = []
+        counts = {"next": 0, "chunks": 0, "errors": 0}
+        clock = time.perf_counter
+        deadline = clock() + seconds
+
+        async def worker(slot: int) -> None:
+            while counts["next"] < n and clock() < deadline:
+                i = counts["next"]
+                counts["next"] = i + 1
+                data = self.request(workload, i)
+                conn = self._conns[slot]
+                t0 = clock()
+                try:
+                    if conn is None or conn.closed:
+                        conn = self._conns[slot] = await Connection.open(self.host, self.port)
+                    resp = await conn.request(data)
+                except OSError:
+                    self._conns[slot] = None
+                    counts["errors"] += 1
+                    continue
+                ok = resp.status == 200
+                if stream:
+                    chunks, done = count_stream(resp.body)
+                    counts["chunks"] += chunks
+                    ok = ok and done
+                if ok:
+                    latencies.append(clock() - t0)
+                else:
+                    counts["errors"] += 1
+
+        start = clock()
+        # A stuck server must not hang the benchmark.
+        async with asyncio.timeout(seconds + 60):
+            await asyncio.gather(*(worker(k) for k in range(self.concurrency)))
+        return LoadResult(latencies, counts["chunks"], counts["errors"], clock() - start)
+
+    def close(self) -> None:
+        for conn in self._conns:
+            if conn is not None:
+                conn.close()
+        self._conns = [None] * self.concurrency
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -247,29 +266,22 @@ def percentile(samples: Sequence[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def _own_cpu_seconds() -> float:
+def own_cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
 
 async def measure(server: Server, workload: str, settings: Settings) -> Measurement:
     """Warm up, then one measured window of `workload` against `server`."""
-    connector = aiohttp.TCPConnector(limit=settings.concurrency, force_close=False)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await drive(
-            session,
-            server.url,
-            workload,
-            settings.warmup_requests,
-            settings.warmup_seconds,
-            settings.concurrency,
-        )
-        cpu0, own0 = server.cpu_seconds(), _own_cpu_seconds()
-        run = await drive(
-            session, server.url, workload, settings.requests, settings.seconds, settings.concurrency
-        )
+    load = Load(server.url, settings.concurrency)
+    try:
+        await load.drive(workload, settings.warmup_requests, settings.warmup_seconds)
+        cpu0, own0 = server.cpu_seconds(), own_cpu_seconds()
+        run = await load.drive(workload, settings.requests, settings.seconds)
         cpu = server.cpu_seconds() - cpu0
-        own = _own_cpu_seconds() - own0
+        own = own_cpu_seconds() - own0
+    finally:
+        load.close()
     done = len(run.latencies)
     if done == 0:
         raise RuntimeError(f"{server.name} answered no {workload} request:\n{server.stderr_tail()}")
@@ -321,6 +333,24 @@ def ratios(results: dict[str, dict[str, Measurement]]) -> dict[str, float | None
         out[f"{workload}_cpu_per_req"] = b.cpu_us_per_req / p.cpu_us_per_req if p.cpu_us_per_req else None
         if b.cpu_us_per_chunk is not None and p.cpu_us_per_chunk:
             out[f"{workload}_cpu_per_chunk"] = b.cpu_us_per_chunk / p.cpu_us_per_chunk
+    return out
+
+
+def paired_ratios(measurements: Sequence[Measurement], rounds: int) -> dict[str, float]:
+    """Median over rounds of each round's own ratio: the two servers of a round run back to back,
+    so slow drifts in the machine's load cancel out better than in the ratio of medians."""
+    out: dict[str, float] = {}
+    per_round = len(measurements) // rounds if rounds else 0
+    for workload in WORKLOADS:
+        values = []
+        for r in range(rounds):
+            ms = measurements[r * per_round : (r + 1) * per_round]
+            b = next((m for m in ms if m.target == "baseline" and m.workload == workload), None)
+            p = next((m for m in ms if m.target == "provider" and m.workload == workload), None)
+            if b is not None and p is not None and p.cpu_us_per_req:
+                values.append(b.cpu_us_per_req / p.cpu_us_per_req)
+        if values:
+            out[f"{workload}_cpu_per_req"] = statistics.median(values)
     return out
 
 
@@ -381,12 +411,12 @@ def print_table(results: dict[str, dict[str, Measurement]], ratio: dict[str, flo
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--requests", type=int, help="requests per measurement (default 3000; --quick 300)")
-    p.add_argument("--seconds", type=float, help="time limit per measurement (default 20; --quick 5)")
+    p.add_argument("--requests", type=int, help="requests per measurement (default 100000; --quick 2000)")
+    p.add_argument("--seconds", type=float, help="time limit per measurement (default 5; --quick 2)")
     p.add_argument("--warmup", type=int, help="warm-up requests before each measurement (default 300)")
     p.add_argument("--concurrency", type=int, default=50, help="concurrent workers (default 50)")
     p.add_argument("--rounds", type=int, default=1, help="repeat everything; report medians (default 1)")
-    p.add_argument("--quick", action="store_true", help="a few hundred requests per measurement")
+    p.add_argument("--quick", action="store_true", help="a short smoke run")
     p.add_argument("--only", choices=TARGETS, help="measure one server only (no ratio)")
     p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: both)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
@@ -401,8 +431,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def settings_from(args: argparse.Namespace) -> Settings:
     quick = args.quick
     return Settings(
-        requests=args.requests or (300 if quick else 3000),
-        seconds=args.seconds or (5.0 if quick else 20.0),
+        requests=args.requests or (2000 if quick else 100_000),
+        seconds=args.seconds or (2.0 if quick else 5.0),
         warmup_requests=args.warmup if args.warmup is not None else (100 if quick else 300),
         warmup_seconds=3.0 if quick else 5.0,
         concurrency=args.concurrency,
@@ -410,7 +440,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def _pin_client() -> bool:
+def pin_client() -> bool:
     if len(os.sched_getaffinity(0)) < 2 or (os.cpu_count() or 1) < 2:
         print("warning: fewer than 2 cores; client and server share one", file=sys.stderr)
         return False
@@ -418,7 +448,7 @@ def _pin_client() -> bool:
     return True
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
+def on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
@@ -445,10 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from(args)
     targets = (args.only,) if args.only else TARGETS
     workloads = tuple(dict.fromkeys(args.workload or WORKLOADS))
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     # Even when started in the background with SIGINT ignored: Ctrl-C must stop the servers.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    pinned = _pin_client()
+    pinned = pin_client()
     try:
         measurements = run(settings, targets, workloads, args.provider_cmd)
     except KeyboardInterrupt:
@@ -469,6 +499,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"client on core {CLIENT_CORE if pinned else '(unpinned)'}"
     )
     print_table(results, ratio)
+    paired = paired_ratios(measurements, settings.rounds) if len(targets) == 2 else {}
+    if settings.rounds > 1:
+        for name, value in paired.items():
+            label = name.replace("_", " ")
+            print(f"  median of the {settings.rounds} rounds' own ratios, {label}: {value:.2f}")
     if args.json is not None:
         doc = {
             "settings": asdict(settings),
@@ -476,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "results": {t: {w: asdict(m) for w, m in ws.items()} for t, ws in results.items()},
             "rounds": [asdict(m) for m in measurements],
             "ratios": ratio,
+            "paired_ratios": paired,
             "target_ratio": TARGET_RATIO,
         }
         args.json.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))

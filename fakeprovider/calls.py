@@ -46,6 +46,7 @@ class Call:
     ttft_ms: float | None = None
     finish_reason: str | None = None
     error: str | None = None
+    holding: bool = False  # sending nothing on purpose (a hang): leaving now is a timeout
     request_key: str = ""  # what identifies the request across its retries
     extra_headers: dict[str, str] | None = None  # e.g. rate-limit headers
 
@@ -66,6 +67,15 @@ def new_request_id(family: str) -> str:
     return random_lower_id("req_", 32)
 
 
+_NO_TAGS = Tags()
+
+
+def _header_tags(route: str | None, feature: str | None, tenant: str | None) -> Tags:
+    if route is None and feature is None and tenant is None:
+        return _NO_TAGS  # Tags are frozen, so one instance serves every untagged call
+    return Tags(route, feature, tenant)
+
+
 def start_call(request: web.Request, api: str, family: str, m_start: float) -> Call:
     h = request.headers
     retry = h.get("x-stainless-retry-count")
@@ -80,7 +90,7 @@ def start_call(request: web.Request, api: str, family: str, m_start: float) -> C
         request_id_given=bool(given),
         idempotency_key=h.get("idempotency-key"),
         sdk_retry_count=int(retry) if retry is not None and retry.isdigit() else None,
-        header_tags=Tags(h.get("x-route"), h.get("x-feature"), h.get("x-tenant")),
+        header_tags=_header_tags(h.get("x-route"), h.get("x-feature"), h.get("x-tenant")),
         api_key=api_key,
         t_start=time.time(),
         m_start=m_start,

@@ -55,6 +55,7 @@ class Engine:
         self.rules: list[ActiveRule] = []
         for rule in rules:
             self.add(rule, added=False)
+        self._scenario_rules = list(self.rules)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -84,8 +85,8 @@ class Engine:
         self.rules = []
 
     def reset(self) -> None:
-        """Drop rules added since the scenario was loaded and zero every hit counter."""
-        self.rules = [r for r in self.rules if not r.added]
+        """Back to the scenario's own rules (added ones dropped, removed ones restored), hits zeroed."""
+        self.rules = list(self._scenario_rules)
         for r in self.rules:
             r.hits = 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import string
+import threading
 
 ALNUM = string.ascii_letters + string.digits
 # os.urandom bytes mapped onto the 62 characters: bytes 0..247 (4 x 62) map evenly, 248..255 are
@@ -12,21 +13,57 @@ ALNUM = string.ascii_letters + string.digits
 _REJECT = bytes(range(248, 256))
 _TO_ALNUM = bytes(ord(ALNUM[b % 62]) for b in range(248)) + _REJECT
 _TO_LOWER = bytes(ord(ALNUM[b % 62].lower()) for b in range(248)) + _REJECT
+# One system call serves about a hundred ids.
+_BATCH = 4096
 
 
-def _alnum(n: int, table: bytes) -> str:
-    out = b""
-    while len(out) < n:
-        out += os.urandom(n + 8).translate(table, _REJECT)
-    return out[:n].decode("ascii")
+class _Characters:
+    """Random characters of one alphabet, read from the OS a batch at a time."""
+
+    def __init__(self, table: bytes) -> None:
+        self._table = table
+        self._buf = ""
+        self._pos = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> str:
+        with self._lock:
+            pos = self._pos
+            end = pos + n
+            if end > len(self._buf):
+                fresh = self._buf[pos:]
+                while len(fresh) < n:
+                    fresh += os.urandom(max(_BATCH, 2 * n)).translate(self._table, _REJECT).decode("ascii")
+                self._buf = fresh
+                pos, end = 0, n
+            self._pos = end
+            return self._buf[pos:end]
+
+    def forget(self) -> None:
+        """Drop the batch: a forked child must not hand out its parent's characters."""
+        self._lock = threading.Lock()
+        self._buf = ""
+        self._pos = 0
+
+
+_ALNUM_CHARS = _Characters(_TO_ALNUM)
+_LOWER_CHARS = _Characters(_TO_LOWER)
+
+
+def _after_fork() -> None:
+    _ALNUM_CHARS.forget()
+    _LOWER_CHARS.forget()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def random_id(prefix: str, n: int, rng: random.Random | None = None) -> str:
     """`prefix` and `n` alphanumerics: from `rng` when given (reproducible), else the OS."""
     if rng is not None:
         return prefix + "".join(rng.choices(ALNUM, k=n))
-    return prefix + _alnum(n, _TO_ALNUM)
+    return prefix + _ALNUM_CHARS.take(n)
 
 
 def random_lower_id(prefix: str, n: int) -> str:
-    return prefix + _alnum(n, _TO_LOWER)
+    return prefix + _LOWER_CHARS.take(n)

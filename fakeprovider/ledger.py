@@ -1,6 +1,7 @@
 """The ledger: one record per provider call, kept in memory (bounded) and optionally as JSONL.
 
-Summaries are kept incrementally as records arrive, so reading one costs nothing per record.
+Summaries are kept incrementally as records arrive, so reading one costs nothing per record
+(only per distinct combination of tags and model).
 """
 
 from __future__ import annotations
@@ -55,9 +56,8 @@ class Totals:
     output_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float = 0.0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    statuses: dict[str, int] = field(default_factory=dict)
-    faults: dict[str, int] = field(default_factory=dict)
+    # Calls by (outcome, status, fault kind): one count per call, the breakdowns when read.
+    kinds: dict[tuple[str, int, str | None], int] = field(default_factory=dict)
 
     def add(self, r: LedgerRecord) -> None:
         self.calls += 1
@@ -67,20 +67,43 @@ class Totals:
         self.output_tokens += r.output_tokens
         self.cached_tokens += r.cached_tokens
         self.cost_usd += r.cost_usd
-        self.outcomes[r.outcome] = self.outcomes.get(r.outcome, 0) + 1
-        status = str(r.status)
-        self.statuses[status] = self.statuses.get(status, 0) + 1
-        if r.fault is not None:
-            kind = r.fault.get("kind", "?")
-            self.faults[kind] = self.faults.get(kind, 0) + 1
+        key = (r.outcome, r.status, None if r.fault is None else r.fault.get("kind", "?"))
+        kinds = self.kinds
+        kinds[key] = kinds.get(key, 0) + 1
+
+    def merge(self, other: Totals) -> None:
+        self.calls += other.calls
+        self.retries += other.retries
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cached_tokens += other.cached_tokens
+        self.cost_usd += other.cost_usd
+        for key, n in other.kinds.items():
+            self.kinds[key] = self.kinds.get(key, 0) + n
 
     def as_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["cost_usd"] = round(self.cost_usd, 8)
-        return out
+        outcomes: dict[str, int] = {}
+        statuses: dict[str, int] = {}
+        faults: dict[str, int] = {}
+        for (outcome, status, fault), n in self.kinds.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+            statuses[str(status)] = statuses.get(str(status), 0) + n
+            if fault is not None:
+                faults[fault] = faults.get(fault, 0) + n
+        return {
+            "calls": self.calls,
+            "retries": self.retries,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_tokens": self.cached_tokens,
+            "cost_usd": round(self.cost_usd, 8),
+            "outcomes": outcomes,
+            "statuses": statuses,
+            "faults": faults,
+        }
 
 
-_DIMENSIONS = ("route", "feature", "tenant")
+_DIMENSIONS = ("route", "feature", "tenant", "model")
 
 
 class Ledger:
@@ -92,7 +115,9 @@ class Ledger:
         self._path = path
         self._sink: IO[bytes] | None = path.open("ab") if path is not None else None
         self._totals = Totals()
-        self._by: dict[tuple[str, str], Totals] = {}
+        # One Totals per (route, feature, tenant, model) seen; the per-dimension breakdowns are
+        # merged from these when a summary is read, so a call adds to two Totals, not five.
+        self._groups: dict[tuple[str, str, str, str], Totals] = {}
 
     @property
     def last_seq(self) -> int:
@@ -105,19 +130,17 @@ class Ledger:
     def append(self, record: LedgerRecord) -> None:
         self._records.append(record)
         self._totals.add(record)
-        by = self._by
         tags = record.tags
-        for dim in _DIMENSIONS:
-            key = (dim, tags.get(dim) or "")
-            totals = by.get(key)
-            if totals is None:
-                totals = by[key] = Totals()
-            totals.add(record)
-        model_key = ("model", record.model or "")
-        totals = by.get(model_key)
-        if totals is None:
-            totals = by[model_key] = Totals()
-        totals.add(record)
+        key = (
+            tags.get("route") or "",
+            tags.get("feature") or "",
+            tags.get("tenant") or "",
+            record.model or "",
+        )
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Totals()
+        group.add(record)
         if self._sink is not None:
             self._sink.write(orjson.dumps(record.as_dict()) + b"\n")
             self._sink.flush()
@@ -133,15 +156,24 @@ class Ledger:
         return [recs[i] for i in range(start, end)]
 
     def summary(self) -> dict[str, Any]:
-        by: dict[str, dict[str, Any]] = {"route": {}, "feature": {}, "tenant": {}, "model": {}}
-        for (dim, value), totals in self._by.items():
-            by[dim][value or "(untagged)"] = totals.as_dict()
+        """Totals, and totals by route, feature, tenant and model (in order of first use)."""
+        merged: dict[str, dict[str, Totals]] = {dim: {} for dim in _DIMENSIONS}
+        for key, group in self._groups.items():
+            for dim, value in zip(_DIMENSIONS, key, strict=True):
+                totals = merged[dim].get(value)
+                if totals is None:
+                    totals = merged[dim][value] = Totals()
+                totals.merge(group)
+        by = {
+            dim: {value or "(untagged)": totals.as_dict() for value, totals in values.items()}
+            for dim, values in merged.items()
+        }
         return {"totals": self._totals.as_dict(), "by": by, "last_seq": self._seq}
 
     def clear(self) -> None:
         self._records.clear()
         self._totals = Totals()
-        self._by.clear()
+        self._groups.clear()
 
     def close(self) -> None:
         if self._sink is not None:

@@ -175,6 +175,12 @@ class Limiter:
                 f"This request would exceed your rate limit of {limit} {what} per minute "
                 f"({spec.scope} scope). Please try again later."
             )
+        elif limit is not None and requested > limit:
+            # No wait lets this one through: OpenAI says so rather than naming a time.
+            message = (
+                f"Request too large for {model} on {unit}: Limit {limit}, Requested {requested}. "
+                "The input or output tokens must be reduced in order to run successfully."
+            )
         else:
             message = (
                 f"Rate limit reached for {model} on {unit}: Limit {limit}, Requested {requested}. "

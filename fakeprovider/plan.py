@@ -16,6 +16,10 @@ import orjson
 from fakeprovider import tokens
 from fakeprovider.catalogue import ModelInfo
 from fakeprovider.content import ContentPool
+from fakeprovider.events import Event as Event
+from fakeprovider.events import TextDelta as TextDelta
+from fakeprovider.events import ToolArgsDelta as ToolArgsDelta
+from fakeprovider.events import ToolCallStart as ToolCallStart
 from fakeprovider.ids import random_id
 from fakeprovider.request import ChatRequest
 from fakeprovider.schema_values import SchemaError, ValueGenerator
@@ -28,29 +32,6 @@ Ending = Literal["complete", "drop", "reset", "error_event"]
 
 
 @dataclass(slots=True)
-class TextDelta:
-    text: str
-    tokens: int
-
-
-@dataclass(slots=True)
-class ToolCallStart:
-    index: int
-    call_id: str
-    name: str
-
-
-@dataclass(slots=True)
-class ToolArgsDelta:
-    index: int
-    text: str
-    tokens: int
-
-
-Event = TextDelta | ToolCallStart | ToolArgsDelta
-
-
-@dataclass(slots=True)
 class Plan:
     """What the provider will send, and when (`delays[i]` seconds before `events[i]`)."""
 
@@ -60,25 +41,35 @@ class Plan:
     ending: Ending = "complete"
     tail_delay: float = 0.0  # before the finish, after the last event
     error: ProviderError | None = field(default=None)  # sent when ending == "error_event"
+    cut: bool = False  # a fault cut the answer short: the ledger says `partial` (or `reset`)
 
     @property
     def output_tokens(self) -> int:
-        return sum(e.tokens for e in self.events if not isinstance(e, ToolCallStart))
+        return sum([e.tokens for e in self.events])
 
     def text(self) -> str:
-        return "".join(e.text for e in self.events if isinstance(e, TextDelta))
+        return "".join([e.text for e in self.events if isinstance(e, TextDelta)])
 
     def tool_calls(self) -> list[tuple[str, str, str]]:
         """(call id, name, arguments) for each tool call, arguments joined from deltas."""
-        calls: dict[int, list[str]] = {}
+        return self.content()[1]
+
+    def content(self) -> tuple[str, list[tuple[str, str, str]]]:
+        """`text()` and `tool_calls()` together (one pass when the plan is all text)."""
+        events = self.events
+        texts = [e.text for e in events if e.__class__ is TextDelta]
+        if len(texts) == len(events):
+            return "".join(texts), []
+        args: dict[int, list[str]] = {}
         heads: dict[int, ToolCallStart] = {}
-        for e in self.events:
+        for e in events:
             if isinstance(e, ToolCallStart):
                 heads[e.index] = e
-                calls[e.index] = []
+                args[e.index] = []
             elif isinstance(e, ToolArgsDelta):
-                calls[e.index].append(e.text)
-        return [(heads[i].call_id, heads[i].name, "".join(calls[i])) for i in sorted(heads)]
+                args[e.index].append(e.text)
+        calls = [(heads[i].call_id, heads[i].name, "".join(args[i])) for i in sorted(heads)]
+        return "".join(texts), calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +96,7 @@ def build_plan(
     """Decide the reply's events and their timing for one request."""
     events: list[Event] = []
     finish: FinishReason = "stop"
+    capped = cut = False
     if reply is None:
         reply = _default_reply(req, pool, rng)
     if reply.tool_calls:
@@ -117,13 +109,16 @@ def build_plan(
         text = orjson.dumps(reply.json_value).decode()
         events.extend(TextDelta(t, n) for t, n in tokens.pieces(text, pool.encoding_name))
     elif reply.text is not None:
-        events.extend(TextDelta(t, n) for t, n in _pieces_cached(reply.text, pool.encoding_name))
+        events.extend(_deltas_cached(reply.text, pool.encoding_name))
     else:
-        events.extend(TextDelta(t, n) for t, n in pool.prose(rng, natural_length(rng)))
-    if req.max_tokens is not None:
+        # Capped while drawn: the pieces past max_tokens are never built.
+        prose, cut = pool.prose_events(rng, natural_length(rng), req.max_tokens)
+        events.extend(prose)
+        capped = True
+    if req.max_tokens is not None and not capped:
         events, cut = _cap(events, req.max_tokens)
-        if cut:
-            finish = "length"
+    if cut:
+        finish = "length"
     delays = _pacing(req.model, len(events), rng) if realistic else [0.0] * len(events)
     return Plan(events=events, delays=delays, finish=finish)
 
@@ -177,16 +172,17 @@ def _tool_call_id(req: ChatRequest, rng: random.Random) -> str:
     return random_id("call_", 24, rng)
 
 
-_PIECES_CACHE: dict[tuple[str, str], list[tuple[str, int]]] = {}
+_DELTAS_CACHE: dict[tuple[str, str], tuple[TextDelta, ...]] = {}
 
 
-def _pieces_cached(text: str, encoding_name: str) -> list[tuple[str, int]]:
+def _deltas_cached(text: str, encoding_name: str) -> tuple[TextDelta, ...]:
+    """A scripted reply's text pieces, built once per text (events are frozen, so shared)."""
     key = (text, encoding_name)
-    found = _PIECES_CACHE.get(key)
+    found = _DELTAS_CACHE.get(key)
     if found is None:
-        found = tokens.pieces(text, encoding_name)
-        if len(_PIECES_CACHE) < 4096:
-            _PIECES_CACHE[key] = found
+        found = tuple(TextDelta(t, n) for t, n in tokens.pieces(text, encoding_name))
+        if len(_DELTAS_CACHE) < 4096:
+            _DELTAS_CACHE[key] = found
     return found
 
 

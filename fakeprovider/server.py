@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from fakeprovider import tokens
 from fakeprovider.app import create_app
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.clock import VirtualTime
 from fakeprovider.scenario import (
     CompiledScenario,
     Scenario,
@@ -70,7 +71,9 @@ class FakeProvider:
         scenario: Scenario | Path | str | dict[str, object] | None = None,
         ledger: Path | None = None,
         control_token: str | None = None,
+        clock: VirtualTime | None = None,
     ) -> None:
+        """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds)."""
         config = ProviderConfig(
             host=host,
             port=port,
@@ -84,7 +87,10 @@ class FakeProvider:
             # Compiled once before the state exists, so a bad scenario never leaves the
             # ledger file open.
             CompiledScenario(parsed or Scenario(), DEFAULT_CATALOGUE, source)
-            self.state = ProviderState(config, parsed, source)
+            if clock is None:
+                self.state = ProviderState(config, parsed, source)
+            else:
+                self.state = ProviderState(config, parsed, source, sleep=clock.sleep, time_source=clock)
         except ScenarioError as e:
             raise ServerError(str(e)) from None
         except OSError as e:

@@ -29,6 +29,7 @@ from fakeprovider.request import ChatRequest
 from fakeprovider.state import ProviderState
 
 _FAULT_SEED_SALT = 0x5EED_FA17
+_IDLE_RNG = random.Random(0)  # stands in until a rule fires
 
 
 class ConnectionCut(Exception):
@@ -67,6 +68,8 @@ def _fire(state: ProviderState, call: Call, ctx: FaultContext, stream: bool) -> 
     fired = state.engine.decide(ctx, call.tags, stream, call.attempt, call.request_key)
     if fired is not None:
         call.fault = {"rule": fired.name, "kind": fired.fault.name}
+        # Seeded only when a fault fires: the idle path stays cheap (`applies` never draws).
+        ctx.rng = random.Random(state.request_seed(call.fingerprint) ^ _FAULT_SEED_SALT)
     return fired
 
 
@@ -83,7 +86,9 @@ async def _answer_first(
         cut_connection(request, reset=True)
         raise ConnectionCut
     if isinstance(answer, Hold):
+        call.holding = True
         await _hold(state, answer)
+        call.holding = False
 
 
 def _admit(state: ProviderState, call: Call, model: str, stream: bool, tokens: int) -> None:
@@ -96,8 +101,8 @@ def _admit(state: ProviderState, call: Call, model: str, stream: bool, tokens: i
 async def serve_chat(
     request: web.Request, state: ProviderState, protocol: ChatProtocol
 ) -> web.StreamResponse:
-    loop = asyncio.get_running_loop()
-    call = start_call(request, protocol.api, protocol.family, loop.time())
+    now = state.clock.monotonic
+    call = start_call(request, protocol.api, protocol.family, now())
     plan: Plan | None = None
     try:
         body = await read_json(request, call, state)
@@ -121,7 +126,7 @@ async def serve_chat(
                 info.id,
                 info.context_window,
                 req.input_tokens,
-                random.Random(state.request_seed(call.fingerprint) ^ _FAULT_SEED_SALT),
+                _IDLE_RNG,
                 req,
             )
             fired = _fire(state, call, ctx, req.stream)
@@ -134,7 +139,7 @@ async def serve_chat(
         plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
         if fired is not None and ctx is not None:
             plan = fired.fault.transform(plan, ctx)
-            if fired.fault.name == "partial":
+            if plan.cut:
                 call.outcome = "reset" if plan.ending == "reset" else "partial"
         output_tokens = plan.output_tokens
         usage = Usage(req.input_tokens, call.cached_tokens, output_tokens)
@@ -148,23 +153,24 @@ async def serve_chat(
     except ConnectionCut:
         return web.Response(status=499)  # never sent: the connection is gone
     except asyncio.CancelledError:
-        _on_cancel(call, state, plan, loop.time())
+        _on_cancel(call, state, plan, now())
         raise
     except Exception as e:  # a bug of ours: answer as the provider would, never a traceback
         return error_response(
             call, ProviderError(500, "server", f"internal error in the fake provider: {e!r}")
         )
     finally:
-        finish_call(call, state, loop.time())
+        finish_call(call, state, now())
 
 
 def _on_cancel(call: Call, state: ProviderState, plan: Plan | None, now: float) -> None:
     """The caller went away: a hang becomes a timeout; bill what had been generated."""
-    if call.fault is not None and call.fault.get("kind") == "hang" and plan is None:
+    if call.holding:
         call.outcome = "timeout"
     elif call.outcome not in ("partial", "reset"):
         call.outcome = "client_cancelled"
-    if call.status == 200 and not call.stream:
+    if call.status == 200 and (plan is None or not call.stream):
+        # Nothing went out (a stream's headers go out only once its plan exists).
         call.status = 499
     call.finish_reason = None
     if plan is not None and not call.stream:
@@ -189,10 +195,13 @@ async def _whole(
         assert plan.error is not None
         raise plan.error
     if plan.ending in ("drop", "reset"):
+        call.status = 0  # no status line ever went out
+        call.finish_reason = None
+        _bill(call, state, 0)  # the prompt was read; no output reached the caller
         cut_connection(request, reset=plan.ending == "reset")
         raise ConnectionCut
     _bill(call, state, usage.output_tokens)
-    call.ttft_ms = round((asyncio.get_running_loop().time() - call.m_start) * 1000, 3)
+    call.ttft_ms = round((state.clock.monotonic() - call.m_start) * 1000, 3)
     return json_response(protocol.render_json(req, plan, usage, meta), call.response_headers())
 
 
@@ -206,7 +215,7 @@ async def _stream(
     usage: Usage,
     meta: ResponseMeta,
 ) -> web.StreamResponse:
-    loop = asyncio.get_running_loop()
+    now = state.clock.monotonic
     headers = call.response_headers()
     headers["Content-Type"] = "text/event-stream; charset=utf-8"
     headers["Cache-Control"] = "no-cache"
@@ -215,13 +224,20 @@ async def _stream(
     sleep = state.sleep
     try:
         await resp.prepare(request)
+        # Pace against absolute deadlines, so loop lag does not add up from chunk to chunk.
+        due = now()
         for chunk in protocol.render_sse(req, plan, usage, meta):
             if chunk.delay > 0:
-                await sleep(chunk.delay)
+                due += chunk.delay
+                wait = due - now()
+                if wait > 0:
+                    await sleep(wait)
+                else:
+                    due = now()  # a whole gap behind: go on from here rather than burst
             await resp.write(chunk.data)
             sent += chunk.tokens
             if chunk.content and call.ttft_ms is None:
-                call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
+                call.ttft_ms = round((now() - call.m_start) * 1000, 3)
         if plan.ending == "error_event" and plan.error is not None:
             if plan.tail_delay > 0:
                 await sleep(plan.tail_delay)
@@ -238,6 +254,15 @@ async def _stream(
     except asyncio.CancelledError:
         _bill(call, state, sent)
         raise
+    except Exception as e:
+        # A bug of ours after the headers went out: no error answer can follow a 200, so end
+        # the stream unterminated (the caller sees a drop) and say why in the ledger.
+        call.outcome = "error"
+        call.error = f"internal error in the fake provider: {e!r}"
+        call.finish_reason = None
+        _bill(call, state, sent)
+        cut_connection(request, reset=False)
+        return resp
     _bill(call, state, sent)
     return resp
 
@@ -263,8 +288,8 @@ def _generated_by(plan: Plan, elapsed: float) -> int:
 
 
 async def serve_embeddings(request: web.Request, state: ProviderState) -> web.StreamResponse:
-    loop = asyncio.get_running_loop()
-    call = start_call(request, "openai.embeddings", "openai", loop.time())
+    now = state.clock.monotonic
+    call = start_call(request, "openai.embeddings", "openai", now())
     try:
         body = await read_json(request, call, state)
         call.tags = OpenAIChat().tags(body, call.header_tags)
@@ -281,7 +306,7 @@ async def serve_embeddings(request: web.Request, state: ProviderState) -> web.St
                 req.model.id,
                 req.model.context_window,
                 req.input_tokens,
-                random.Random(state.request_seed(call.fingerprint) ^ _FAULT_SEED_SALT),
+                _IDLE_RNG,
             )
             fired = _fire(state, call, ctx, False)
             if fired is not None:
@@ -290,18 +315,18 @@ async def serve_embeddings(request: web.Request, state: ProviderState) -> web.St
             await state.sleep(req.model.ttft_ms / 1000)
         data = embeddings.render(req, state.seed)
         call.cost_usd = req.model.cost_usd(req.input_tokens, 0, 0)
-        call.ttft_ms = round((loop.time() - call.m_start) * 1000, 3)
+        call.ttft_ms = round((now() - call.m_start) * 1000, 3)
         return json_response(data, call.response_headers())
     except ProviderError as e:
         return error_response(call, e)
     except ConnectionCut:
         return web.Response(status=499)
     except asyncio.CancelledError:
-        _on_cancel(call, state, None, loop.time())
+        _on_cancel(call, state, None, now())
         raise
     except Exception as e:
         return error_response(
             call, ProviderError(500, "server", f"internal error in the fake provider: {e!r}")
         )
     finally:
-        finish_call(call, state, loop.time())
+        finish_call(call, state, now())

@@ -38,11 +38,80 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="start the fake provider and talk to it with the openai SDK")
     demo.add_argument("--latency", choices=["realistic", "none"], default="realistic")
+
+    run = sub.add_parser("run", help="run experiments against a target and check their contracts")
+    run.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file, or folder of *.yaml")
+    run.add_argument("--target-url", help="send the load here instead of the experiment's target")
+    run.add_argument("--provider-url", help="use this running `rehearse serve` instead of starting one")
+    run.add_argument(
+        "--json", type=Path, metavar="FILE", help="write the journal (every request, every clause)"
+    )
+    run.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML (one testcase per clause)")
+    run.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
+    run.add_argument("--seed", type=int, help="override the experiments' seed")
+    run.add_argument("--allow-remote-target", action="store_true", help="allow a non-loopback target")
+    run.add_argument(
+        "--time-scale", type=float, default=1.0, metavar="X", help="multiply every duration by X (e.g. 0.1)"
+    )
+
+    validate = sub.add_parser("validate", help="check experiment files without running them")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file, or folder of *.yaml")
+
+    sub.add_parser("schema", help="print the JSON Schema of an experiment file (for editors)")
     return parser
+
+
+def _validate(paths: list[Path]) -> int:
+    from harness.errors import InvalidExperiment
+    from harness.experiment.load import experiment_files, load_experiment
+
+    try:
+        files = experiment_files(paths)
+    except InvalidExperiment as e:
+        print(e, file=sys.stderr)
+        return 2
+    bad = 0
+    for path in files:
+        try:
+            load_experiment(path)
+        except InvalidExperiment as e:
+            print(e, file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{path}: ok")
+    return 2 if bad else 0
+
+
+def _schema() -> int:
+    import json
+
+    from harness.experiment.schema import experiment_schema
+
+    print(json.dumps(experiment_schema(), indent=2))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.paths)
+    if args.command == "schema":
+        return _schema()
+    if args.command == "run":
+        if args.time_scale <= 0:
+            print("rehearse run: --time-scale must be > 0", file=sys.stderr)
+            return 2
+        from harness.run.main import main as run_main
+        from harness.run.runner import RunOptions
+
+        options = RunOptions(
+            target_url=args.target_url,
+            provider_url=args.provider_url,
+            seed=args.seed,
+            allow_remote_target=args.allow_remote_target,
+            time_scale=args.time_scale,
+        )
+        return run_main(args.paths, options, json=args.json, junit=args.junit, html=args.html)
     # Imported here: the tokenizer loads at import (~1 s), which `--help` need not wait for.
     from fakeprovider.server import FakeProvider, ServerError, serve_forever
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import anthropic
@@ -9,6 +10,7 @@ import openai
 import pytest
 
 from fakeprovider import FakeProviderThread
+from fakeprovider.ledger import LedgerRecord
 
 
 @pytest.fixture
@@ -30,3 +32,15 @@ def anthropic_client(provider: FakeProviderThread) -> Iterator[anthropic.Anthrop
     client = anthropic.Anthropic(base_url=provider.url, api_key="sk-ant-test", max_retries=0)
     yield client
     client.close()
+
+
+def wait_for_record(provider: FakeProviderThread, count: int = 1, timeout_s: float = 2.0) -> LedgerRecord:
+    """The newest ledger record once `count` exist: a stream's record is written just after its
+    last byte, so a client can finish reading before the server has recorded the call."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        records = provider.state.ledger.records()
+        if len(records) >= count:
+            return records[-1]
+        time.sleep(0.01)
+    raise AssertionError(f"fewer than {count} ledger records after {timeout_s} s")

@@ -54,7 +54,7 @@ class FaultContext:
     model: str
     context_window: int
     input_tokens: int
-    rng: random.Random
+    rng: random.Random  # seeded per request once a rule fires; `applies` must not draw from it
     req: ChatRequest | None = None  # None for embeddings
 
 

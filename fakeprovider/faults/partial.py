@@ -23,9 +23,12 @@ class PartialParams(FaultParams):
     mode: Literal["drop", "reset", "error_event", "length"] = "drop"
 
 
-def mid_stream_error(family: str) -> ProviderError:
+def mid_stream_error(family: str, stream: bool = True) -> ProviderError:
+    """The error a provider sends mid-stream; a non-streamed answer gets a 500 instead."""
     if family == "anthropic":
-        return ProviderError(529, "overloaded", "Overloaded")
+        if stream:
+            return ProviderError(529, "overloaded", "Overloaded")
+        return ProviderError(500, "server", "Internal server error")
     return ProviderError(
         500, "server", "The server had an error while processing your request. Sorry about that!"
     )
@@ -44,7 +47,8 @@ class Partial(FaultKind):
         assert isinstance(p, PartialParams)
         cut = cut_after_tokens(plan, p.after_tokens)
         if p.mode == "length":
-            return replace(cut, finish="length")
+            return replace(cut, finish="length", cut=True)
         if p.mode == "error_event":
-            return replace(cut, ending="error_event", error=mid_stream_error(ctx.family))
-        return replace(cut, ending=p.mode)
+            stream = ctx.req is None or ctx.req.stream
+            return replace(cut, ending="error_event", error=mid_stream_error(ctx.family, stream), cut=True)
+        return replace(cut, ending=p.mode, cut=True)

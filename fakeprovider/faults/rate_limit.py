@@ -55,10 +55,12 @@ class RateLimit(FaultKind):
             wait = 1.0 if p.retry_after_s is None else p.retry_after_s
             if p.retry_after_date:
                 headers["retry-after"] = email.utils.formatdate(time.time() + wait, usegmt=True)
+            elif ctx.family == "anthropic":
+                # Anthropic writes whole seconds only.
+                headers["retry-after"] = str(math.ceil(wait))
             else:
                 headers["retry-after"] = _seconds_text(wait)
-                if ctx.family == "openai":
-                    headers["retry-after-ms"] = str(round(wait * 1000))
+                headers["retry-after-ms"] = str(round(wait * 1000))
         else:
             wait = 1.0
         if p.code == "insufficient_quota":

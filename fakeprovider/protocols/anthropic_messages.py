@@ -13,7 +13,7 @@ from fakeprovider.catalogue import Catalogue
 from fakeprovider.ids import random_id
 from fakeprovider.plan import FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.protocols import Chunk, ResponseMeta, Usage
-from fakeprovider.protocols.common import message_ids, optional, positive_int, require, tags_from
+from fakeprovider.protocols.common import message_ids, optional, positive_int, require, tags_from, text_ids
 from fakeprovider.protocols.errors import ProviderError, invalid, model_not_found
 from fakeprovider.request import ChatRequest, OutputMode, Tags, ToolSpec
 
@@ -126,7 +126,7 @@ class AnthropicMessages:
         last_text, after_tool = turns[-1].text, bool(turns[-1].tool_results)
         tools = self._tools(body)
         if tools:
-            prompt.extend(tokens.encoding(enc).encode_ordinary(orjson.dumps(body["tools"]).decode()))
+            prompt.extend(text_ids(orjson.dumps(body["tools"]).decode(), enc))
         output, schema = self._output(body)
         return ChatRequest(
             api="anthropic.messages",
@@ -203,10 +203,10 @@ class AnthropicMessages:
 
     def render_json(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
-        text = plan.text()
-        if text or not plan.tool_calls():
+        text, calls = plan.content()
+        if text or not calls:
             content.append({"type": "text", "text": text})
-        for cid, name, args in plan.tool_calls():
+        for cid, name, args in calls:
             try:
                 value = orjson.loads(args) if args else {}
             except orjson.JSONDecodeError:

@@ -47,22 +47,71 @@ def positive_int(body: Mapping[str, Any], name: str) -> int | None:
     return value
 
 
+class _TextIds:
+    """Token ids of long message texts, which are often sent again and again (a route's
+    system prompt, a shared document): up to `max_chars` characters of text in all, the oldest
+    dropped first. Short texts cost less to encode than to remember."""
+
+    def __init__(self, min_chars: int = 256, max_chars: int = 8_000_000) -> None:
+        self.min_chars = min_chars
+        self.max_chars = max_chars
+        self.chars = 0
+        self._ids: dict[tuple[str, str], tuple[int, ...]] = {}
+
+    def get(self, text: str, encoding_name: str) -> list[int] | tuple[int, ...]:
+        if len(text) < self.min_chars:
+            return tokens.encoding(encoding_name).encode_ordinary(text)
+        key = (text, encoding_name)
+        found = self._ids.get(key)
+        if found is None:
+            found = tuple(tokens.encoding(encoding_name).encode_ordinary(text))
+            if len(text) <= self.max_chars:
+                while self.chars + len(text) > self.max_chars:
+                    oldest = next(iter(self._ids))
+                    del self._ids[oldest]
+                    self.chars -= len(oldest[0])
+                self._ids[key] = found
+                self.chars += len(text)
+        return found
+
+
+_TEXT_IDS = _TextIds()
+
+
+def text_ids(text: str, encoding_name: str) -> list[int] | tuple[int, ...]:
+    """The token ids of `text`; to be read, not changed (long texts share one cached tuple)."""
+    return _TEXT_IDS.get(text, encoding_name) if text else ()
+
+
+_role_tokens: dict[tuple[str, str], int] = {}
+
+
+def _role_token_count(role: str, encoding_name: str) -> int:
+    key = (role, encoding_name)
+    n = _role_tokens.get(key)
+    if n is None:
+        n = tokens.count(role, encoding_name)
+        if len(_role_tokens) < 64:  # roles are validated first: a handful in practice
+            _role_tokens[key] = n
+    return n
+
+
 def message_ids(role: str, text: str, encoding_name: str, extra: int = 0) -> list[int]:
     """The prompt token ids of one message: framing marks, then its text."""
     mark = _ROLE_MARK.get(role, -7)
     ids = [mark] * (tokens.MESSAGE_OVERHEAD + extra)
-    ids.extend(tokens.encoding(encoding_name).encode_ordinary(text))
+    ids.extend(text_ids(text, encoding_name))
     return ids
 
 
 def openai_message_ids(role: str, text: str, name: str | None, encoding_name: str) -> list[int]:
     """One chat message counted as OpenAI documents it: framing, role, content, and the name."""
-    enc = tokens.encoding(encoding_name)
-    ids = message_ids(role, "", encoding_name, len(enc.encode_ordinary(role)))
+    mark = _ROLE_MARK.get(role, -7)
+    ids = [mark] * (tokens.MESSAGE_OVERHEAD + _role_token_count(role, encoding_name))
     if name:
-        ids.extend([_ROLE_MARK.get(role, -7)] * tokens.NAME_OVERHEAD)
-        ids.extend(enc.encode_ordinary(name))
-    ids.extend(enc.encode_ordinary(text))
+        ids.extend([mark] * tokens.NAME_OVERHEAD)
+        ids.extend(text_ids(name, encoding_name))
+    ids.extend(text_ids(text, encoding_name))
     return ids
 
 
@@ -70,6 +119,12 @@ def tags_from(headers_tags: Tags, metadata: Any, user: Any) -> Tags:
     """Fill tags the headers did not give from the body's metadata, then from `user`."""
     if headers_tags.route and headers_tags.feature and headers_tags.tenant:
         return headers_tags
+    if (
+        not (metadata and isinstance(metadata, dict))
+        and not (user and isinstance(user, str))
+        and "" not in (headers_tags.route, headers_tags.feature, headers_tags.tenant)
+    ):
+        return headers_tags  # nothing to fill in (the common case)
     meta = metadata if isinstance(metadata, dict) else {}
 
     def pick(current: str | None, key: str) -> str | None:

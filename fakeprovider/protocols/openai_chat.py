@@ -13,7 +13,14 @@ from fakeprovider.catalogue import Catalogue
 from fakeprovider.ids import random_id, random_lower_id
 from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.protocols import Chunk, ResponseMeta, Usage
-from fakeprovider.protocols.common import openai_message_ids, optional, positive_int, require, tags_from
+from fakeprovider.protocols.common import (
+    openai_message_ids,
+    optional,
+    positive_int,
+    require,
+    tags_from,
+    text_ids,
+)
 from fakeprovider.protocols.errors import ProviderError, invalid, model_not_found
 from fakeprovider.request import ChatRequest, OutputMode, Tags, ToolSpec
 
@@ -147,7 +154,7 @@ class OpenAIChat:
         _check_tool_turns(messages)
         tools = self._tools(body)
         if tools:
-            prompt.extend(tokens.encoding(enc).encode_ordinary(orjson.dumps(body["tools"]).decode()))
+            prompt.extend(text_ids(orjson.dumps(body["tools"]).decode(), enc))
         prompt.extend([-9] * tokens.REPLY_PRIMING)
         output, schema = self._response_format(body)
         return ChatRequest(
@@ -255,14 +262,14 @@ class OpenAIChat:
             "refusal": None,
             "annotations": [],
         }
-        calls = plan.tool_calls()
+        text, calls = plan.content()
         if calls:
             message["tool_calls"] = [
                 {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
                 for cid, name, args in calls
             ]
         else:
-            message["content"] = plan.text()
+            message["content"] = text
         return {
             "id": meta.response_id,
             "object": "chat.completion",
@@ -306,10 +313,14 @@ class OpenAIChat:
             yield Chunk(first_delay, head + orjson.dumps(role) + tail, 0, content=True)
         else:
             yield Chunk(first_delay, head + b'{"role":"assistant","content":"","refusal":null}' + tail)
+        # A text chunk is these two around the JSON string of its text.
+        text_head = head + b'{"content":'
+        text_tail = b"}" + tail
+        dumps = orjson.dumps
         for i, event in enumerate(events):
             delay = delays[i] if i else 0.0
             if isinstance(event, TextDelta):
-                data = head + b'{"content":' + orjson.dumps(event.text) + b"}" + tail
+                data = text_head + dumps(event.text) + text_tail
                 yield Chunk(delay, data, event.tokens, content=bool(event.text))
             elif isinstance(event, ToolCallStart):
                 if i == 0:

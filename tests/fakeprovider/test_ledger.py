@@ -148,7 +148,7 @@ def test_streamed_call_record_bills_streamed_usage(
     usage = None
     for chunk in stream:
         usage = chunk.usage or usage
-    (rec,) = provider.state.ledger.records()
+    rec = _wait_for_record(provider)
     assert rec.stream is True
     assert usage is not None
     assert (rec.input_tokens, rec.output_tokens) == (usage.prompt_tokens, usage.completion_tokens)

@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from fakeprovider import FakeProviderThread, tokens
+from tests.conftest import wait_for_record
 from tests.fakeprovider.protocols.conftest import (
     CLAUDE,
     CLAUDE_SMALL,
@@ -202,7 +203,7 @@ def test_streamed_message_is_recorded_with_its_tokens(
 ) -> None:
     with anthropic_client.messages.stream(model=CLAUDE, max_tokens=7, messages=HELLO) as stream:
         final = stream.get_final_message()
-    (record,) = provider.state.ledger.records()
+    record = wait_for_record(provider)
     assert record.stream is True
     assert record.outcome == "ok"
     assert record.output_tokens == final.usage.output_tokens == 7

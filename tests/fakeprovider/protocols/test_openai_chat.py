@@ -14,6 +14,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from fakeprovider import FakeProviderThread, tokens
+from tests.conftest import wait_for_record
 from tests.fakeprovider.protocols.conftest import WEATHER_PARAMETERS, raw_request
 
 O200K = "o200k_base"
@@ -237,7 +238,7 @@ def test_streamed_call_is_recorded_with_its_tokens(
     )
     with stream:
         list(stream)
-    (record,) = provider.state.ledger.records()
+    record = wait_for_record(provider)
     assert record.stream is True
     assert record.outcome == "ok"
     assert record.output_tokens == 15

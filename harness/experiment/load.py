@@ -1,0 +1,129 @@
+"""Reading experiment files: YAML with line numbers, validated whole, errors that say where.
+
+Every error names the file, the field path, the line, and what was expected:
+`experiments/outage.yaml: load.rate (line 12): Input should be greater than 0 (got -5)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from harness.errors import InvalidExperiment
+from harness.experiment.model import Experiment
+from harness.experiment.templates import TemplateError, check_request
+
+
+def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | None:
+    """The YAML node at a pydantic error location, or the deepest one found on the way."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
+            if found is None:
+                return node
+            node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _path_text(loc: Iterable[str | int], data: Any) -> str:
+    """`contract.0.retries.max_attempts_per_request`: the clause's name put back in its path."""
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2 and parts[0] == "contract" and parts[1].isdigit():
+        try:
+            entry = data["contract"][int(parts[1])]
+        except (KeyError, IndexError, TypeError):
+            entry = None
+        if isinstance(entry, dict) and len(entry) == 1 and (len(parts) < 3 or parts[2] not in entry):
+            parts.insert(2, str(next(iter(entry))))
+    return ".".join(parts)
+
+
+def format_errors(e: ValidationError, source: str, data: Any, root: yaml.Node | None) -> str:
+    lines = []
+    for err in e.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        node = _node_at(root, loc)
+        where = _path_text(loc, data) or "(top level)"
+        line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "value_error" and "error" in err.get("ctx", {}):
+            msg = str(err["ctx"]["error"])
+        elif isinstance(err.get("input"), str | int | float) and err["type"] != "missing":
+            msg = f"{msg} (got {err['input']!r})"
+        lines.append(f"{source}: {where}{line}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_experiment(text: str, source: str, overrides: dict[str, Any] | None = None) -> Experiment:
+    """Validate experiment YAML text; `overrides` (dotted keys) are applied before validation."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise InvalidExperiment(f"{source}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+    return validate_experiment(data, source, overrides, root)
+
+
+def validate_experiment(
+    data: Any, source: str, overrides: dict[str, Any] | None = None, root: yaml.Node | None = None
+) -> Experiment:
+    if not isinstance(data, dict):
+        raise InvalidExperiment(f"{source}: an experiment is a mapping (title, target, load, ...)")
+    for key, value in (overrides or {}).items():
+        _set(data, key.split("."), value)
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as e:
+        raise InvalidExperiment(format_errors(e, source, data, root)) from None
+    try:
+        check_request(exp.target.request)
+    except TemplateError as e:
+        node = _node_at(root, [int(p) if p.isdigit() else p for p in e.field.split(".")])
+        line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+        raise InvalidExperiment(f"{source}: {e.field}{line}: {e.problem}") from None
+    return exp
+
+
+def _set(data: dict[str, Any], path: list[str], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise InvalidExperiment(f"override {'.'.join(path)}: {part} is not a mapping")
+    node[path[-1]] = value
+
+
+def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> Experiment:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidExperiment(f"{path}: cannot read: {e.strerror}") from None
+    return parse_experiment(text, str(path), overrides)
+
+
+def experiment_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named on the command line, a folder standing for its `*.yaml` / `*.yml` files."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            if not found:
+                raise InvalidExperiment(f"{p}: no *.yaml experiment files in this folder")
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise InvalidExperiment(f"{p}: no such file or folder")
+    return out

@@ -1,0 +1,182 @@
+"""Experiment files (SPEC §4) as typed models, validated whole before anything runs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fakeprovider.rules import FaultRule
+from harness.contract import REGISTRY as CLAUSES
+from harness.contract import Clause
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequestSpec(_Strict):
+    """The request sent to the target; string values may hold `{{ templates }}`."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str = Field(description="path on the target, starting with /")
+    json_: Any = Field(default=None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("path")
+    @classmethod
+    def _starts_with_slash(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError("must start with '/'")
+        return v
+
+
+class SampleApp(_Strict):
+    """Options for the bundled sampleapp (`app: sample`)."""
+
+    flaws: list[str] = Field(default_factory=list)
+
+
+class Target(_Strict):
+    app: Literal["sample"] | None = None
+    url: str | None = None
+    sample: SampleApp = Field(default_factory=SampleApp)
+    request: RequestSpec
+    stream: Literal[False, "sse"] = False
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _app_or_url(self) -> Target:
+        if (self.app is None) == (self.url is None):
+            raise ValueError("give exactly one of `app: sample` or `url: http://HOST:PORT`")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError("`url` must start with http:// or https://")
+        return self
+
+
+class ProviderSpec(_Strict):
+    scenario: str | None = Field(default=None, description="scenario file, relative to the experiment")
+    url: str | None = Field(default=None, description="a running `rehearse serve`")
+    port: int | None = Field(default=None, ge=0, le=65535, description="fixed port for the embedded one")
+    seed: int | None = None
+    latency: Literal["realistic", "none"] = "realistic"
+
+    @model_validator(mode="after")
+    def _url_or_embedded(self) -> ProviderSpec:
+        if self.url is not None and (self.port is not None or self.scenario is not None):
+            raise ValueError(
+                "`url` names a running provider: `port` and `scenario` apply to the embedded one"
+            )
+        return self
+
+
+class Toxic(_Strict):
+    type: Literal[
+        "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "noop"
+    ]
+    name: str | None = None
+    stream: Literal["upstream", "downstream"] = "downstream"
+    toxicity: float = Field(default=1.0, ge=0, le=1)
+    attributes: dict[str, float] = Field(default_factory=dict)
+
+
+class Network(_Strict):
+    toxics: list[Toxic] = Field(default_factory=list)
+
+
+class Load(_Strict):
+    mode: Literal["open", "closed"] = "open"
+    rate: float | None = Field(default=None, gt=0, description="open loop: arrivals per second")
+    arrival: Literal["constant", "poisson"] = "constant"
+    concurrency: int | None = Field(default=None, ge=1, description="closed loop: requests in flight")
+    duration_s: float | None = Field(default=None, gt=0)
+    max_requests: int = Field(default=10_000, ge=1)
+    engine: Literal["asyncio", "locust"] = "asyncio"
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> Load:
+        if self.mode == "open" and self.rate is None:
+            raise ValueError("open loop needs `rate` (arrivals per second)")
+        if self.mode == "closed" and self.concurrency is None:
+            raise ValueError("closed loop needs `concurrency`")
+        return self
+
+
+class PhaseFault(FaultRule):
+    """A fault rule active for one phase (its window is the phase's)."""
+
+    @model_validator(mode="after")
+    def _no_window(self) -> PhaseFault:
+        if self.window is not None:
+            raise ValueError("a phase fault is active for its phase: leave out `window`")
+        return self
+
+
+class Phase(_Strict):
+    name: str = Field(min_length=1)
+    duration_s: float = Field(gt=0)
+    faults: list[PhaseFault] = Field(default_factory=list)
+    toxics: list[Toxic] = Field(default_factory=list)
+
+
+class ClauseSpec(BaseModel):
+    """One contract clause: a mapping of its name to its parameters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    params: Any
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_clause(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"name", "params"}:
+            return data
+        if not isinstance(data, dict) or len(data) != 1:
+            raise ValueError(f"a clause is a mapping with one key, one of: {', '.join(sorted(CLAUSES))}")
+        ((name, params),) = data.items()
+        if name not in CLAUSES:
+            raise ValueError(f"unknown clause {name!r}; known: {', '.join(sorted(CLAUSES))}")
+        return {"name": name, "params": CLAUSES[name].Params.model_validate(params or {})}
+
+    def build(self) -> Clause:
+        return CLAUSES[self.name](self.params)
+
+
+class Experiment(_Strict):
+    title: str = Field(min_length=1)
+    target: Target
+    provider: ProviderSpec = Field(default_factory=ProviderSpec)
+    network: Network | None = None
+    load: Load
+    phases: list[Phase] = Field(default_factory=list)
+    contract: list[ClauseSpec] = Field(default_factory=list)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        names = [p.name for p in self.phases]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"phases: duplicate phase names {dupes}")
+        total = sum(p.duration_s for p in self.phases)
+        if self.load.duration_s is None and not self.phases:
+            raise ValueError("give `load.duration_s` or `phases`")
+        if self.load.duration_s is not None and self.phases and abs(self.load.duration_s - total) > 1e-9:
+            raise ValueError(
+                f"load.duration_s is {self.load.duration_s:g} but the phases add up to {total:g}: "
+                "leave one out or make them agree"
+            )
+        for i, clause in enumerate(self.contract):
+            phase = getattr(clause.params, "phase", None)
+            if phase is not None and phase not in names:
+                raise ValueError(
+                    f"contract.{i}.{clause.name}.phase: no phase named {phase!r} (phases: {names})"
+                )
+        return self
+
+    @property
+    def duration_s(self) -> float:
+        if self.load.duration_s is not None:
+            return self.load.duration_s
+        return sum(p.duration_s for p in self.phases)

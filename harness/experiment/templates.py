@@ -1,0 +1,259 @@
+"""Request templates: `{{ faker.paragraph() }}`, `{{ choice('a', 'b') }}`, `{{ uuid() }}`,
+`{{ sequence() }}` / `{{ seq }}`, `{{ random_int(1, 10) }}` in the request's path, JSON string
+leaves and header values.
+
+Templates run in jinja2's `ImmutableSandboxedEnvironment`: no underscore attributes, no
+mutation of lists or dicts, and `faker.` reaches only Faker's provider methods, so a template
+cannot run arbitrary code. Every template is compiled once and rendered once with a dry-run
+context when the factory is built, so a bad template is an `InvalidExperiment` naming its field
+before any load starts.
+
+Request number `seq` is a pure function of `(seed, seq)`: Faker and the helpers share one
+`random.Random` reseeded for each request, so the same seed gives the same requests, whatever
+order they are made in. (Faker's date helpers relative to "now", such as `date_this_year`, are
+the exception.) A rendered leaf is always a string, even when the whole leaf is one `{{ x }}`:
+write numbers and booleans as plain YAML values.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid as uuid_module
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import orjson
+from faker import Factory
+from jinja2 import meta
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import new_context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from harness.errors import InvalidExperiment
+from harness.experiment.model import RequestSpec
+
+NAMES = ("faker", "choice", "uuid", "sequence", "seq", "random_int")
+_HINT = "a template may use only faker.<provider method>(...), " + ", ".join(NAMES[1:])
+_DRY_RUN_SEQ = 0
+_2_64 = 1 << 64
+
+
+class TemplateError(InvalidExperiment):
+    """A template that does not compile or render; `field` is its path in the experiment."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class PreparedRequest:
+    """One rendered request; `headers` is a fresh dict the caller may add to."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with the Faker generator narrowed to its provider methods."""
+
+    def __init__(self, faker: Any, faker_methods: frozenset[str]) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=False)
+        self._faker = faker
+        self._faker_methods = faker_methods
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if obj is self._faker:
+            return attr in self._faker_methods
+        return super().is_safe_attribute(obj, attr, value)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        if obj is self._faker:
+            return self.undefined(
+                f"faker has no method {attribute!r}", name=attribute, obj=obj, exc=SecurityError
+            )
+        return super().unsafe_undefined(obj, attribute)
+
+
+class _Helpers:
+    """The template globals: one seeded generator, reseeded per request."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rng = random.Random()
+        self.seq = 0
+
+    def start(self, seq: int) -> None:
+        self.seq = seq
+        # An int seed is stable across processes and Python versions (a str is too, but costs
+        # a SHA-512 more); the two halves keep (seed, seq) pairs apart.
+        self.rng.seed((self.seed % _2_64) << 64 | (seq % _2_64))
+
+    def choice(self, *options: Any) -> Any:
+        if not options:
+            raise ValueError("choice() needs at least one option")
+        return options[self.rng.randrange(len(options))]
+
+    def uuid(self) -> str:
+        return str(uuid_module.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def sequence(self) -> int:
+        return self.seq
+
+    def random_int(self, low: int = 0, high: int = 9999) -> int:
+        return self.rng.randint(low, high)
+
+    # Taking the context keeps jinja2 from folding `['a', 'b']|random` into a constant.
+    @jinja2.pass_context
+    def pick(self, _context: Any, options: Any) -> Any:
+        """The `random` filter, seeded (jinja2's own uses the global generator)."""
+        items = list(options)
+        if not items:
+            raise ValueError("random of an empty sequence")
+        return items[self.rng.randrange(len(items))]
+
+
+# A compiled request part: a constant, a template, or a container of parts.
+_Part = Callable[[], Any]
+
+
+class RequestFactory:
+    """Renders the requests of one experiment: `make(seq)` is a pure function of seed and seq."""
+
+    def __init__(self, spec: RequestSpec, seed: int, *, where: str = "target.request") -> None:
+        faker = Factory.create("en_US")
+        self._helpers = helpers = _Helpers(seed)
+        faker.random = helpers.rng
+        methods = frozenset(
+            name
+            for provider in faker.get_providers()
+            for name in dir(provider)
+            if not name.startswith("_") and callable(getattr(provider, name))
+        )
+        self._env = env = _Sandbox(faker, methods)
+        env.globals.clear()  # no lipsum/range/cycler: only the names documented above
+        env.globals.update(
+            faker=faker,
+            choice=helpers.choice,
+            uuid=helpers.uuid,
+            sequence=helpers.sequence,
+            random_int=helpers.random_int,
+        )
+        env.filters["random"] = helpers.pick
+        # The one namespace every template renders in; only `seq` changes between requests.
+        self._vars: dict[str, Any] = {**env.globals, "seq": 0}
+        self._templates: list[_Template] = []
+
+        self.method = spec.method
+        self._path = self._compile(spec.path, f"{where}.path")
+        self._headers = {k: self._compile(v, f"{where}.headers.{k}") for k, v in spec.headers.items()}
+        self._body: _Part | None = None if spec.json_ is None else self._compile(spec.json_, f"{where}.json")
+        self._static_body: bytes | None = None
+        if isinstance(self._body, _Const):
+            self._static_body = _encode(self._body(), f"{where}.json")
+        self._content_type = not any(k.lower() == "content-type" for k in spec.headers)
+        self._dry_run(where)
+
+    def _compile(self, value: Any, field: str) -> _Part:
+        if isinstance(value, str):
+            if "{{" not in value and "{%" not in value and "{#" not in value:
+                return _Const(value)
+            template = _Template(self._env, value, field, self._vars)
+            self._templates.append(template)
+            return template
+        if isinstance(value, dict):
+            parts = {str(k): self._compile(v, f"{field}.{k}") for k, v in value.items()}
+            if all(isinstance(p, _Const) for p in parts.values()):
+                return _Const(value)
+            return lambda: {k: p() for k, p in parts.items()}
+        if isinstance(value, list):
+            items = [self._compile(v, f"{field}.{i}") for i, v in enumerate(value)]
+            if all(isinstance(p, _Const) for p in items):
+                return _Const(value)
+            return lambda: [p() for p in items]
+        return _Const(value)
+
+    def _dry_run(self, where: str) -> None:
+        self._helpers.start(_DRY_RUN_SEQ)
+        self._vars["seq"] = _DRY_RUN_SEQ
+        for template in self._templates:
+            template()
+        if self._body is not None and self._static_body is None:
+            _encode(self._body(), f"{where}.json")
+
+    def make(self, seq: int) -> PreparedRequest:
+        """The request number `seq` (from 0)."""
+        if self._templates:
+            self._helpers.start(seq)
+            self._vars["seq"] = seq
+        headers = {k: p() for k, p in self._headers.items()}
+        body: bytes | None = None
+        if self._body is not None:
+            body = self._static_body
+            if body is None:
+                body = orjson.dumps(self._body(), option=orjson.OPT_NON_STR_KEYS)
+            if self._content_type:
+                headers["Content-Type"] = "application/json"
+        return PreparedRequest(self.method, self._path(), headers, body)
+
+
+def _encode(value: Any, field: str) -> bytes:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError as e:
+        raise TemplateError(field, f"cannot be encoded as JSON: {e}") from None
+
+
+def check_request(spec: RequestSpec, *, where: str = "target.request") -> None:
+    """Compile and dry-run every template of `spec`; raise `TemplateError` naming the field."""
+    RequestFactory(spec, 0, where=where)
+
+
+class _Const:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self) -> Any:
+        return self.value
+
+
+class _Template:
+    """One string leaf, compiled once; renders with the factory's current `seq`."""
+
+    __slots__ = ("_blocks", "_concat", "_env", "_name", "_root", "_vars", "field")
+
+    def __init__(self, env: _Sandbox, source: str, field: str, namespace: dict[str, Any]) -> None:
+        self.field = field
+        try:
+            unknown = sorted(meta.find_undeclared_variables(env.parse(source)) - set(NAMES))
+            compiled = env.from_string(source)
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(field, f"template syntax error: {e.message} (line {e.lineno})") from None
+        if unknown:
+            raise TemplateError(field, f"unknown name {', '.join(map(repr, unknown))}; {_HINT}")
+        # `Template.render` merges the globals into a new dict on every call; rendering in one
+        # shared namespace (templates cannot write to it: `{% set %}` goes to the context)
+        # costs a third as much.
+        self._env = env
+        self._name = compiled.name
+        self._blocks = compiled.blocks
+        self._root = compiled.root_render_func
+        self._concat = env.concat
+        self._vars = namespace
+
+    def __call__(self) -> str:
+        try:
+            context = new_context(self._env, self._name, self._blocks, self._vars, shared=True)
+            return self._concat(self._root(context))
+        except SecurityError as e:
+            problem = str(e).rstrip(".")
+            raise TemplateError(self.field, f"not allowed in a template: {problem}; {_HINT}") from None
+        except Exception as e:  # a Faker or helper error, an undefined attribute
+            raise TemplateError(self.field, f"template failed: {type(e).__name__}: {e}") from None

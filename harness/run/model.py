@@ -1,0 +1,95 @@
+"""The data of one run: what was sent, what came back, what the provider recorded.
+
+Contract clauses are pure functions of a `Run`; reports only read it. A `Run` round-trips
+through JSON (the journal), so a saved run can be re-evaluated and re-rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+RunStatus = Literal["completed", "aborted", "error"]
+
+
+@dataclass(slots=True)
+class PhaseWindow:
+    """A phase as it ran: seconds from the start of the load."""
+
+    name: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One request the load generator sent to the target, client-side, raw."""
+
+    id: str  # the X-Request-Id sent
+    seq: int  # order of scheduling, from 0
+    phase: str
+    scheduled_s: float  # when it was due (open loop) or started (closed loop), from load start
+    sent_s: float  # when it was actually sent
+    status: int | None = None  # None: no HTTP answer (connection error, timeout)
+    error: str | None = None  # "timeout", "connect: ...", "read: ..."
+    headers: dict[str, str] = field(default_factory=dict)  # response headers, lower-cased
+    body: Any = None  # parsed JSON body (non-streamed, size-capped), else None
+    body_bytes: int = 0
+    chunk_s: list[float] = field(default_factory=list)  # SSE: arrival of each non-empty data chunk
+    first_content_s: float | None = None  # SSE: first non-empty content chunk
+    end_s: float | None = None  # last byte (or the error)
+
+    @property
+    def latency_s(self) -> float | None:
+        """E2E from the scheduled time (no coordinated omission)."""
+        return None if self.end_s is None else self.end_s - self.scheduled_s
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.first_content_s is None else self.first_content_s - self.scheduled_s
+
+
+@dataclass(slots=True)
+class Run:
+    """Everything one experiment run produced."""
+
+    experiment: dict[str, Any]  # the experiment as run (validated, overrides applied)
+    source: str  # the file it came from
+    started_at: float  # wall clock, seconds
+    status: RunStatus = "completed"
+    error: str | None = None
+    phases: list[PhaseWindow] = field(default_factory=list)
+    requests: list[RequestRecord] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)  # fakeprovider ledger records
+    # Wall clock at t=0 of the phase windows; places ledger calls not joined to a request in a
+    # phase (`started_at` is used when absent, which is earlier by the start-up time).
+    load_started_at: float | None = None
+    # The provider's fault rules during the run (GET /control/faults), by the `name` the ledger
+    # records in `fault.rule`: `retry_after_respected` reads a rate_limit rule's retry-after.
+    fault_rules: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        return cls(
+            experiment=data["experiment"],
+            source=data["source"],
+            started_at=data["started_at"],
+            status=data.get("status", "completed"),
+            error=data.get("error"),
+            phases=[PhaseWindow(**p) for p in data.get("phases", [])],
+            requests=[RequestRecord(**r) for r in data.get("requests", [])],
+            ledger=list(data.get("ledger", [])),
+            load_started_at=data.get("load_started_at"),
+            fault_rules=list(data.get("fault_rules", [])),
+        )
+
+    def phase(self, name: str) -> PhaseWindow | None:
+        return next((p for p in self.phases if p.name == name), None)
+
+    def requests_in(self, phase: str | None) -> list[RequestRecord]:
+        if phase is None:
+            return self.requests
+        return [r for r in self.requests if r.phase == phase]

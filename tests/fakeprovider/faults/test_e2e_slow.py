@@ -1,0 +1,127 @@
+"""`slow` end to end: the server paces the answer as configured (virtual time, then a real wait)."""
+
+from __future__ import annotations
+
+import time
+
+import openai
+import pytest
+
+from fakeprovider.clock import VirtualTime
+from tests.fakeprovider.e2e import chat, faults, message, serve
+
+pytestmark = pytest.mark.usefixtures("quiet_server")
+
+SLOW = {"name": "slow", "fault": {"kind": "slow", "ttft_ms": 3000, "inter_token_ms": 50}}
+
+
+def test_slow_openai_stream_sleeps_ttft_then_each_inter_token_delay() -> None:
+    vt = VirtualTime()
+    with serve(faults(SLOW), clock=vt) as s:
+        chunks = chat(s.openai(), stream=True)
+        n = sum(1 for c in chunks if c.choices and c.choices[0].delta.content)
+        assert n > 5
+        assert vt.slept == pytest.approx([3.0] + [0.05] * (n - 1))
+        r = s.last()
+        assert r.fault == {"rule": "slow", "kind": "slow"}
+        assert r.outcome == "ok"
+        # The ledger's timings run on the server's clock, virtual here.
+        assert r.ttft_ms == 3000.0
+        assert r.duration_ms == pytest.approx(3000 + 50 * (n - 1))
+
+
+def test_slow_anthropic_stream_sleeps_ttft_then_each_inter_token_delay() -> None:
+    vt = VirtualTime()
+    with serve(faults(SLOW), clock=vt) as s:
+        events = message(s.anthropic(), stream=True)
+        n = sum(1 for e in events if e.type == "content_block_delta")
+        assert n > 5
+        assert vt.slept == pytest.approx([3.0] + [0.05] * (n - 1))
+        assert s.last().ttft_ms == 3000.0
+
+
+def test_slow_non_streamed_answers_after_the_whole_generation_time() -> None:
+    vt = VirtualTime()
+    with serve(faults(SLOW), clock=vt) as s:
+        reply = chat(s.openai())
+        # One piece per token in the default English prose.
+        n = reply.usage.completion_tokens
+        assert vt.slept == [pytest.approx(3.0 + 0.05 * (n - 1))]
+        assert s.last().ttft_ms == pytest.approx(3000 + 50 * (n - 1))
+        vt.slept.clear()
+        reply = message(s.anthropic())
+        n = reply.usage.output_tokens
+        assert vt.slept == [pytest.approx(3.0 + 0.05 * (n - 1))]
+
+
+def test_slow_jitter_stays_in_range_and_is_the_same_for_the_same_request() -> None:
+    rule = {"fault": {"kind": "slow", "ttft_ms": 1000, "inter_token_ms": 40, "jitter_ms": 10}}
+    slept: list[list[float]] = []
+    for _ in range(2):
+        vt = VirtualTime()
+        with serve(faults(rule), clock=vt, seed=3) as s:
+            chat(s.openai(), stream=True)
+        slept.append(vt.slept)
+    assert slept[0] == slept[1]
+    first, *rest = slept[0]
+    assert 0.99 <= first <= 1.01
+    assert all(0.03 <= d <= 0.05 for d in rest)
+    assert len(set(rest)) > 1
+
+
+def test_slow_ttft_is_a_real_wait_without_a_virtual_clock() -> None:
+    rule = {"fault": {"kind": "slow", "ttft_ms": 50, "inter_token_ms": 1}}
+    with serve(faults(rule)) as s:
+        started = time.monotonic()
+        stream = s.openai().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        first_content = None
+        for chunk in stream:
+            if first_content is None and chunk.choices and chunk.choices[0].delta.content:
+                first_content = time.monotonic() - started
+        assert first_content is not None
+        assert first_content >= 0.05
+        r = s.last()
+        assert r.ttft_ms is not None
+        assert r.ttft_ms >= 50
+        assert r.duration_ms >= r.ttft_ms
+
+
+def test_slow_non_streamed_is_a_real_wait_without_a_virtual_clock() -> None:
+    with serve(faults({"kind": "slow", "ttft_ms": 50, "inter_token_ms": 0})) as s:
+        started = time.monotonic()
+        message(s.anthropic())
+        assert time.monotonic() - started >= 0.05
+        assert (s.last().ttft_ms or 0) >= 50
+
+
+def test_a_caller_leaving_a_slow_stream_is_cancelled_and_billed_for_what_was_sent() -> None:
+    with serve(faults({"kind": "slow", "ttft_ms": 0, "inter_token_ms": 20})) as s:
+        stream = s.openai().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        received = 0
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                received += 1
+            if received == 5:
+                break
+        stream.close()
+        r = s.last()
+        assert (r.status, r.outcome, r.finish_reason) == (200, "client_cancelled", None)
+        # What was written before the server saw the caller go, at least what the caller read.
+        assert 5 <= r.output_tokens <= 10
+        assert r.cost_usd > 0
+
+
+def test_a_caller_timing_out_on_a_slow_answer_is_billed_for_what_was_generated() -> None:
+    with serve(faults({"kind": "slow", "ttft_ms": 100, "inter_token_ms": 20})) as s:
+        with pytest.raises(openai.APITimeoutError):
+            s.openai(timeout=0.3).chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
+        r = s.last()
+        assert (r.status, r.outcome, r.finish_reason) == (499, "client_cancelled", None)
+        # 0.3 s in: the first token at 0.1 s, then one each 20 ms.
+        assert 6 <= r.output_tokens <= 14
