@@ -111,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             allow_remote_target=args.allow_remote_target,
             time_scale=args.time_scale,
         )
-        return run_main(args.paths, options, json=args.json, junit=args.junit, html=args.html)
+        try:
+            return run_main(args.paths, options, json=args.json, junit=args.junit, html=args.html)
+        except KeyboardInterrupt:  # before the run installed its own handler (or after it)
+            print("rehearse run: interrupted", file=sys.stderr)
+            return 2
     # Imported here: the tokenizer loads at import (~1 s), which `--help` need not wait for.
     from fakeprovider.server import FakeProvider, ServerError, serve_forever
 

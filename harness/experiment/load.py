@@ -14,22 +14,26 @@ import yaml
 from pydantic import ValidationError
 
 from harness.errors import InvalidExperiment
-from harness.experiment.model import Experiment
+from harness.experiment.model import Experiment, FieldError
 from harness.experiment.templates import TemplateError, check_request
 
 
 def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | None:
-    """The YAML node at a pydantic error location, or the deepest one found on the way."""
+    """The YAML node at a pydantic error location; if the path ends early (a missing field),
+    the key of the deepest mapping entry found on the way, else that node."""
+    key: yaml.Node | None = None
     for part in path:
         if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
+            found = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(part)), None)
             if found is None:
-                return node
-            node = found
+                return key or node
+            key, node = found
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
+            key, node = None, node.value[part]
         else:
-            return node
+            return key or node
+    if isinstance(node, yaml.CollectionNode) and not node.flow_style and key is not None:
+        return key  # a block mapping or list: its key's line, not its first entry's
     return node
 
 
@@ -50,6 +54,9 @@ def format_errors(e: ValidationError, source: str, data: Any, root: yaml.Node | 
     lines = []
     for err in e.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, FieldError):
+            loc += cause.loc
         node = _node_at(root, loc)
         where = _path_text(loc, data) or "(top level)"
         line = f" (line {node.start_mark.line + 1})" if node is not None else ""

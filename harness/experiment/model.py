@@ -11,6 +11,15 @@ from harness.contract import REGISTRY as CLAUSES
 from harness.contract import Clause
 
 
+class FieldError(ValueError):
+    """A model-level check that is about one field: `loc` (relative to the model that raised
+    it) lets the error name that field's path and line instead of the model's."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,7 +59,7 @@ class Target(_Strict):
         if (self.app is None) == (self.url is None):
             raise ValueError("give exactly one of `app: sample` or `url: http://HOST:PORT`")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
-            raise ValueError("`url` must start with http:// or https://")
+            raise FieldError(("url",), "must start with http:// or https://")
         return self
 
 
@@ -64,8 +73,8 @@ class ProviderSpec(_Strict):
     @model_validator(mode="after")
     def _url_or_embedded(self) -> ProviderSpec:
         if self.url is not None and (self.port is not None or self.scenario is not None):
-            raise ValueError(
-                "`url` names a running provider: `port` and `scenario` apply to the embedded one"
+            raise FieldError(
+                ("url",), "`url` names a running provider: `port` and `scenario` apply to the embedded one"
             )
         return self
 
@@ -96,9 +105,9 @@ class Load(_Strict):
     @model_validator(mode="after")
     def _mode_fields(self) -> Load:
         if self.mode == "open" and self.rate is None:
-            raise ValueError("open loop needs `rate` (arrivals per second)")
+            raise FieldError(("rate",), "open loop needs `rate` (arrivals per second)")
         if self.mode == "closed" and self.concurrency is None:
-            raise ValueError("closed loop needs `concurrency`")
+            raise FieldError(("concurrency",), "closed loop needs `concurrency`")
         return self
 
 
@@ -108,7 +117,7 @@ class PhaseFault(FaultRule):
     @model_validator(mode="after")
     def _no_window(self) -> PhaseFault:
         if self.window is not None:
-            raise ValueError("a phase fault is active for its phase: leave out `window`")
+            raise FieldError(("window",), "a phase fault is active for its phase: leave out `window`")
         return self
 
 
@@ -131,10 +140,13 @@ class ClauseSpec(BaseModel):
     @classmethod
     def _one_clause(cls, data: Any) -> Any:
         if isinstance(data, dict) and set(data) == {"name", "params"}:
-            return data
-        if not isinstance(data, dict) or len(data) != 1:
+            # The model's own form (`model_dump`, e.g. a time-scaled copy): params revalidated
+            # into the clause's Params, which `build` needs.
+            name, params = data["name"], data["params"]
+        elif not isinstance(data, dict) or len(data) != 1:
             raise ValueError(f"a clause is a mapping with one key, one of: {', '.join(sorted(CLAUSES))}")
-        ((name, params),) = data.items()
+        else:
+            ((name, params),) = data.items()
         if name not in CLAUSES:
             raise ValueError(f"unknown clause {name!r}; known: {', '.join(sorted(CLAUSES))}")
         return {"name": name, "params": CLAUSES[name].Params.model_validate(params or {})}
@@ -156,22 +168,23 @@ class Experiment(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
         names = [p.name for p in self.phases]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"phases: duplicate phase names {dupes}")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise FieldError(("phases", i, "name"), f"duplicate phase name {name!r}")
         total = sum(p.duration_s for p in self.phases)
         if self.load.duration_s is None and not self.phases:
-            raise ValueError("give `load.duration_s` or `phases`")
+            raise FieldError(("load", "duration_s"), "give `load.duration_s` or `phases`")
         if self.load.duration_s is not None and self.phases and abs(self.load.duration_s - total) > 1e-9:
-            raise ValueError(
-                f"load.duration_s is {self.load.duration_s:g} but the phases add up to {total:g}: "
-                "leave one out or make them agree"
+            raise FieldError(
+                ("load", "duration_s"),
+                f"{self.load.duration_s:g} s but the phases add up to {total:g} s: "
+                "leave one out or make them agree",
             )
         for i, clause in enumerate(self.contract):
             phase = getattr(clause.params, "phase", None)
             if phase is not None and phase not in names:
-                raise ValueError(
-                    f"contract.{i}.{clause.name}.phase: no phase named {phase!r} (phases: {names})"
+                raise FieldError(
+                    ("contract", i, clause.name, "phase"), f"no phase named {phase!r} (phases: {names})"
                 )
         return self
 

@@ -53,7 +53,7 @@ class ProgressHandler(RunHandler):
         rate = self.done / elapsed if elapsed > 0 else 0.0
         phase = f" | phase {self._phase}" if self._phase else ""
         return (
-            f"{self.done}/{self._max_requests} req | {elapsed:.0f}/{self._duration_s:.0f} s{phase}"
+            f"{self.done}/{self._max_requests} req | {elapsed:.1f}/{self._duration_s:.1f} s{phase}"
             f" | {self.errors} errors | {rate:.1f} req/s"
         )
 
@@ -104,7 +104,7 @@ class ProgressHandler(RunHandler):
     def phase_started(self, phase: PhaseWindow) -> None:
         self._phase = phase.name
         if self._live is None:
-            self._say(f"phase {phase.name} | {self.line()}")
+            self._say(self.line())
 
     def request_done(self, record: RequestRecord) -> None:
         self.done += 1

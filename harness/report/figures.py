@@ -1,36 +1,18 @@
-"""Figures the reports show, read off a `Run`: no verdicts are computed here.
-
-TODO(dedupe): `_percentile`, `answered` and `e2e_s` are private stand-ins for their twins in
-`harness/analysis.py` (written in parallel, same definitions); switch once it has settled.
-"""
+"""Figures the reports show, read off a `Run`: no verdicts are computed here."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.analysis import answered, e2e_s, percentile
 from harness.contract.base import ClauseResult, Verdict
 from harness.run.model import RequestRecord, Run
 
 TAGS = ("route", "feature", "tenant")
 NONE = "\u2013"  # an en dash: no value
-
-
-def _percentile(samples: Sequence[float], q: float) -> float | None:
-    """TEMPORARY private helper, to dedupe with harness/analysis.py: the q-th percentile
-    (0..100) by linear interpolation between closest ranks over the raw samples."""
-    if not samples:
-        return None
-    ordered = sorted(samples)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * min(max(q, 0.0), 100.0) / 100.0
-    lo = math.floor(rank)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
 
 
 def title_of(run: Run) -> str:
@@ -49,18 +31,6 @@ def overall_verdict(run: Run, results: Sequence[ClauseResult]) -> Verdict:
     if "error" in verdicts:
         return "error"
     return "pass"
-
-
-def answered(record: RequestRecord) -> bool:
-    """A complete successful answer (2xx, no transport error): what latency percentiles count."""
-    return record.status is not None and 200 <= record.status < 300 and record.error is None
-
-
-def e2e_s(record: RequestRecord) -> float | None:
-    """Origin (scheduled send) -> last chunk when streamed, else -> last byte (or the error)."""
-    if record.chunk_s:
-        return record.chunk_s[-1] - record.scheduled_s
-    return record.latency_s
 
 
 def is_failed(record: RequestRecord) -> bool:
@@ -138,11 +108,11 @@ def _figures(name: str, start: float | None, end: float | None, rs: Sequence[Req
         end_s=end,
         count=len(rs),
         errors=sum(1 for r in rs if is_failed(r)),
-        p50_ms=_percentile(e2e, 50),
-        p95_ms=_percentile(e2e, 95),
-        p99_ms=_percentile(e2e, 99),
-        ttft_p50_ms=_percentile(ttft, 50),
-        ttft_p95_ms=_percentile(ttft, 95),
+        p50_ms=percentile(e2e, 50),
+        p95_ms=percentile(e2e, 95),
+        p99_ms=percentile(e2e, 99),
+        ttft_p50_ms=percentile(ttft, 50),
+        ttft_p95_ms=percentile(ttft, 95),
         max_ms=max(e2e, default=None),
     )
 

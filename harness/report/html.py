@@ -9,18 +9,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.analysis import answered, e2e_s, percentile
 from harness.contract.base import ClauseResult
 from harness.events import RunHandler
 from harness.report import svg
 from harness.report.figures import (
     NONE,
     TAGS,
-    _percentile,
-    answered,
     attempts_per_request,
     client_outcome,
     correlation_coverage,
-    e2e_s,
     fmt_ms,
     ledger_faults,
     ledger_outcomes,
@@ -181,7 +179,7 @@ def _rolling_p95(run: Run, duration: float) -> list[tuple[float, float]]:
             bins.setdefault(int(r.scheduled_s // width), []).append(e2e * 1000)
     out = []
     for k in sorted(bins):
-        value = _percentile(bins[k], 95)
+        value = percentile(bins[k], 95)
         if len(bins[k]) >= 5 and value is not None:
             out.append(((k + 0.5) * width, value))
     return out

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from harness import analysis
 from harness.contract.base import ClauseResult
 from harness.errors import HarnessError
 from harness.events import RunHandler
@@ -20,14 +21,10 @@ from harness.run.model import Run
 JOURNAL_FORMAT = "rehearsal-journal"
 JOURNAL_VERSION = 1
 
+# What the journal's figures mean, written into every journal.
 METRIC_DEFINITIONS: dict[str, str] = {
-    "ttft": "time to first token: send -> first non-empty content chunk",
-    "e2e": "end-to-end latency: send -> last chunk (or the error)",
-    "itl": "inter-token latency: (E2E - TTFT) / (output tokens - 1)",
-    "send_time": "open-loop load measures latency from the scheduled send time (no coordinated omission); "
-    "closed-loop from the actual send",
-    "percentiles": "percentiles by linear interpolation over raw samples (no bucketing)",
-    "times": "request and phase times are seconds from the start of the load; started_at is wall clock",
+    **analysis.METRIC_DEFINITIONS,
+    "percentiles": analysis.PERCENTILE_METHOD,
 }
 
 _RUN_KEYS = ("experiment", "source", "started_at", "status", "error", "phases", "requests", "ledger")

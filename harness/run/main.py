@@ -13,7 +13,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.analysis import METRIC_DEFINITIONS, PERCENTILE_METHOD
 from harness.contract.base import ClauseResult
 from harness.errors import InvalidExperiment
 from harness.events import Handlers, RunHandler
@@ -50,7 +49,7 @@ def handlers_for(
 ) -> list[RunHandler]:
     handlers: list[RunHandler] = [ProgressHandler(Console(stderr=True)), ConsoleResultsHandler(console)]
     if json is not None:
-        handlers.append(JournalHandler(json, {**METRIC_DEFINITIONS, "percentiles": PERCENTILE_METHOD}))
+        handlers.append(JournalHandler(json))
     if junit is not None:
         handlers.append(JUnitHandler(junit))
     if html is not None:
@@ -102,15 +101,20 @@ def main(
     try:
         experiments = load_all(paths)
     except InvalidExperiment as e:
-        err.print(str(e), markup=False, highlight=False)
+        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
         return 2
     handler = Handlers(handlers_for(console, json, junit, html))
     outcomes = asyncio.run(run_all(experiments, options, handler))
     if len(outcomes) > 1:
         render_summary(console, outcomes)
+    for run, _ in outcomes:
+        if run.status == "error":  # also in the results table; here unwrapped, for logs
+            err.print(
+                f"rehearse run: {run.source}: {run.error}", markup=False, highlight=False, soft_wrap=True
+            )
     for path in (json, junit, html):
         if path is not None:
-            err.print(f"wrote {path}", highlight=False)
+            err.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     if len(outcomes) < len(experiments):
         return 2
     verdicts = [overall_verdict(run, results) for run, results in outcomes]

@@ -12,9 +12,10 @@ import asyncio
 import ipaddress
 import time
 import urllib.parse
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -30,6 +31,11 @@ from harness.run.provider_api import ProviderAPI
 
 READY_TIMEOUT_S = 15.0
 LEDGER_SETTLE_S = 0.3
+_T = TypeVar("_T")
+
+
+class _Interrupted(Exception):
+    """Ctrl-C while starting up (before the load began)."""
 
 
 @dataclass(slots=True)
@@ -62,6 +68,15 @@ def phase_windows(exp: Experiment) -> list[PhaseWindow]:
         out.append(PhaseWindow(p.name, t, t + p.duration_s))
         t += p.duration_s
     return out
+
+
+def cut_short(windows: list[PhaseWindow], elapsed_s: float) -> list[PhaseWindow]:
+    """The phases of a load stopped after `elapsed_s`: those begun, the last one ended there."""
+    return [
+        PhaseWindow(w.name, w.start_s, min(w.end_s, max(elapsed_s, w.start_s)))
+        for w in windows
+        if w.start_s < elapsed_s
+    ] or windows[:1]
 
 
 def phase_rules(exp: Experiment, windows: list[PhaseWindow]) -> list[dict[str, Any]]:
@@ -129,20 +144,50 @@ class Runner:
         async with aiohttp.ClientSession() as session:
             api: ProviderAPI | None = None
             try:
-                api = await self._provider(session)
-                target_url = await self._target(api.url)
-                await self._drive(run, api, target_url, factory, stop)
+                self._check_target_allowed()  # before anything starts or connects
+                started, target_url = await self._unless_stopped(self._start_up(session), stop)
+                api = started
+                await self._drive(run, started, target_url, factory, stop)
                 if stop.is_set():
                     run.status = "aborted"
                     run.error = "interrupted"
+            except _Interrupted:
+                run.status = "aborted"
+                run.error = "interrupted before the load started"
             except HarnessError as e:
                 run.status = "error"
                 run.error = str(e)
+            except asyncio.CancelledError:
+                # A second Ctrl-C cancels every task: stop at once, but still clean up and report.
+                if not stop.is_set():
+                    raise
+                run.status = "aborted"
+                run.error = "interrupted (twice: stopped at once)"
             finally:
                 await self._teardown(api)
         results = [] if run.status != "completed" else evaluate(self.exp, run)
         self.handler.run_finished(run, results)
         return run, results
+
+    async def _start_up(self, session: aiohttp.ClientSession) -> tuple[ProviderAPI, str]:
+        api = await self._provider(session)
+        return api, await self._target(api.url)
+
+    @staticmethod
+    async def _unless_stopped(work: Coroutine[Any, Any, _T], stop: asyncio.Event) -> _T:
+        """`work`'s result, or `_Interrupted` (with `work` cancelled) if `stop` is set first."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled():
+            raise _Interrupted
+        return task.result()
 
     async def _provider(self, session: aiohttp.ClientSession) -> ProviderAPI:
         url = self.options.provider_url or self.exp.provider.url
@@ -166,6 +211,15 @@ class Runner:
         self.children.append(child)
         return child
 
+    def _check_target_allowed(self) -> None:
+        """A given target URL must be loopback unless remote targets are allowed (`app: sample`
+        always runs on loopback)."""
+        url = self.options.target_url or self.exp.target.url
+        if url is not None and not self.options.allow_remote_target and not is_loopback_url(url):
+            raise TargetError(
+                f"target {url} is not a loopback address; pass --allow-remote-target to send load to it"
+            )
+
     async def _target(self, provider_url: str) -> str:
         url = self.options.target_url or self.exp.target.url
         if url is None:
@@ -173,10 +227,6 @@ class Runner:
             for flaw in self.exp.target.sample.flaws:
                 args += ["--flaw", flaw]
             url = (await self._start("sampleapp", args)).url
-        if not self.options.allow_remote_target and not is_loopback_url(url):
-            raise TargetError(
-                f"target {url} is not a loopback address; pass --allow-remote-target to send load to it"
-            )
         await wait_reachable(url)
         return url.rstrip("/")
 
@@ -193,7 +243,10 @@ class Runner:
         self.handler.run_started(
             self.exp.title, str(self.source), self.exp.duration_s, self.exp.load.max_requests
         )
-        watch = asyncio.create_task(self._watch_children(stop))
+        # The load stops on Ctrl-C (`stop`, shared with the experiments still to run) or when a
+        # child dies (`halt`, this run only).
+        halt = asyncio.Event()
+        watch = asyncio.create_task(self._watch(stop, halt))
         phase_task = asyncio.create_task(self._announce_phases(windows))
         await api.start_clock()
         run.load_started_at = time.time()
@@ -207,11 +260,13 @@ class Runner:
                 timeout_s=self.exp.target.timeout_s,
                 seed=self.seed,
                 on_record=self.handler.request_done,
-                stop=stop,
+                stop=halt,
             )
         finally:
             watch.cancel()
             phase_task.cancel()
+            if halt.is_set():  # stopped early: the phases as they ran, not as planned
+                run.phases = cut_short(windows, time.time() - run.load_started_at)
         for child in self.children:
             child.check()  # a crash mid-run is an error, with the requests kept
         await asyncio.sleep(LEDGER_SETTLE_S)  # the provider writes a record after its answer
@@ -225,12 +280,15 @@ class Runner:
                 await asyncio.sleep(delay)
             self.handler.phase_started(w)
 
-    async def _watch_children(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            if any(not c.alive() for c in self.children):
-                stop.set()
-                return
-            await asyncio.sleep(0.2)
+    async def _watch(self, stop: asyncio.Event, halt: asyncio.Event) -> None:
+        """Set `halt` on Ctrl-C or when a child has exited."""
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            while not stopped.done() and all(c.alive() for c in self.children):
+                await asyncio.wait({stopped}, timeout=0.2)
+            halt.set()
+        finally:
+            stopped.cancel()
 
     async def _teardown(self, api: ProviderAPI | None) -> None:
         if api is not None and self.added_rules and all(c.alive() for c in self.children):

@@ -35,9 +35,13 @@ async def _call(
     if forward_id and "X-Request-Id" in request.headers:
         headers["X-Request-Id"] = request.headers["X-Request-Id"]
     kwargs = {"max_tokens": max_tokens} if max_tokens is not None else {}
+    # The request's own text goes into the prompt, so that two requests' provider calls differ
+    # (the harness groups calls without X-Request-Id by body fingerprint).
+    body = await request.json() if request.body_exists else {}
+    text = body.get("text", "") if isinstance(body, dict) else ""
     return await client.chat.completions.create(
         model=model,
-        messages=[{"role": "user", "content": "summarise this"}],
+        messages=[{"role": "user", "content": f"summarise this: {text}"}],
         extra_headers=headers,
         timeout=5,
         **kwargs,  # type: ignore[arg-type]
@@ -64,7 +68,7 @@ def make_app(provider_url: str) -> web.Application:
                 return web.json_response({"text": r.choices[0].message.content, "model": PRIMARY})
             except openai.APIStatusError as e:
                 if attempt == 0 and e.status_code in (429, 500, 502, 503):
-                    await asyncio.sleep(_retry_after(e) if e.status_code == 429 else 0.05)
+                    await asyncio.sleep(_retry_after(e) if e.status_code == 429 else 0.1)
         r = await _call(client, request, FALLBACK, 64)
         return web.json_response(
             {"text": r.choices[0].message.content, "model": FALLBACK, "degraded": True},
@@ -105,8 +109,16 @@ def make_app(provider_url: str) -> web.Application:
         return web.json_response({"ok": True})
 
     async def no_request_id(request: web.Request) -> web.Response:
-        r = await _call(client, request, PRIMARY, 64, forward_id=False)
-        return web.json_response({"text": r.choices[0].message.content})
+        """/good's bounded retries, without forwarding X-Request-Id."""
+        for attempt in range(2):
+            try:
+                r = await _call(client, request, PRIMARY, 64, forward_id=False)
+                return web.json_response({"text": r.choices[0].message.content})
+            except openai.APIStatusError:
+                if attempt == 0:
+                    await asyncio.sleep(0.1)
+        r = await _call(client, request, FALLBACK, 64, forward_id=False)
+        return web.json_response({"text": r.choices[0].message.content}, headers={"x-degraded": "fallback"})
 
     app = web.Application()
     for path, handler in (

@@ -78,7 +78,10 @@ def test_progress_without_a_terminal_prints_bounded_plain_lines() -> None:
     # A start line, one per phase, one per 5 s of 20 s, and the end line.
     assert 4 <= len(lines) <= 1 + 2 + 4 + 1
     assert "\x1b" not in text
-    assert lines[-1] == "finished (completed) | 200/1000 req | 21/20 s | phase outage | 22 errors | 9.5 req/s"
+    assert (
+        lines[-1]
+        == "finished (completed) | 200/1000 req | 21.0/20.0 s | phase outage | 22 errors | 9.5 req/s"
+    )
 
 
 def test_progress_on_a_terminal_runs_a_transient_live_line() -> None:

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import pytest
-
 from harness.contract.base import ClauseResult
 from harness.report.figures import (
-    _percentile,
     attempts_per_request,
     client_outcome,
     correlation_coverage,
@@ -15,27 +12,6 @@ from harness.report.figures import (
 from harness.run.model import RequestRecord
 
 from .synthetic import make_results, make_run
-
-
-@pytest.mark.parametrize(
-    ("samples", "q", "expected"),
-    [
-        ([1.0, 2.0, 3.0, 4.0], 50, 2.5),
-        ([float(v) for v in range(1, 101)], 95, 95.05),
-        ([float(v) for v in range(1, 101)], 99, 99.01),
-        ([7.0], 99, 7.0),
-        ([3.0, 1.0, 2.0], 0, 1.0),
-        ([3.0, 1.0, 2.0], 100, 3.0),
-    ],
-)
-def test_percentile_interpolates_linearly_over_raw_samples(
-    samples: list[float], q: float, expected: float
-) -> None:
-    assert _percentile(samples, q) == pytest.approx(expected)
-
-
-def test_percentile_of_nothing_is_none() -> None:
-    assert _percentile([], 50) is None
 
 
 def test_correlation_coverage_counts_requests_seen_in_ledger() -> None:

@@ -31,7 +31,7 @@ def test_journal_holds_every_record_and_the_metric_definitions(tmp_path: Path) -
     assert len(data["ledger"]) == len(run.ledger)
     assert len(data["results"]) == 5
     defs = " ".join(data["metric_definitions"].values())
-    assert "linear interpolation over raw samples" in defs
+    assert "linear interpolation between closest ranks over the raw samples" in defs
     assert "scheduled send time" in defs
     assert {"ttft", "e2e", "itl"} <= set(data["metric_definitions"])
 

@@ -1,0 +1,265 @@
+"""Experiment files: each mistake refused with the file, the field path, the line and what is
+wrong, before anything starts (`rehearse run` exits 2); `rehearse validate` and `rehearse schema`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from rich.console import Console
+
+from harness import cli
+from harness.run import runner as runner_module
+from harness.run.main import main as run_main
+from harness.run.runner import RunOptions
+
+VALID = """\
+title: summarize falls back
+target:
+  url: http://127.0.0.1:8080
+  request:
+    method: POST
+    path: /summarize
+    json: {text: "{{ faker.sentence() }}"}
+    headers: {X-Tenant: "{{ choice('acme', 'globex') }}"}
+load: {mode: open, rate: 20}
+phases:
+  - {name: steady, duration_s: 1}
+  - name: outage
+    duration_s: 1
+    faults:
+      - {fault: {kind: http_error, status: 503}, match: {model: gpt-4o}}
+contract:
+  - retries: {max_attempts_per_request: 3}
+  - error_rate: {phase: steady, max: 0.1}
+"""
+
+
+def edit(old: str, new: str) -> str:
+    assert old in VALID
+    return VALID.replace(old, new, 1)
+
+
+# (id, file text, field path or other text the message must name, line, what it must say)
+INVALID: list[tuple[str, str, str, int | None, str]] = [
+    ("unknown-top-level-field", VALID + "colour: blue\n", "colour", 19, "unknown field"),
+    (
+        "unknown-clause",
+        edit("  - retries: {max", "  - retires: {max"),
+        "contract.0.retires",
+        17,
+        "unknown clause 'retires'",
+    ),
+    (
+        "bad-clause-param",
+        edit("max_attempts_per_request: 3", "max_attempts_per_request: 0"),
+        "contract.0.retries.max_attempts_per_request",
+        17,
+        "greater than or equal to 1",
+    ),
+    ("missing-request-path", edit("    path: /summarize\n", ""), "target.request.path", 4, "Field required"),
+    ("path-without-slash", edit("path: /summarize", "path: summarize"), "target.request.path", 6, "'/'"),
+    ("open-loop-without-rate", edit("{mode: open, rate: 20}", "{mode: open}"), "load.rate", 9, "rate"),
+    (
+        "closed-loop-without-concurrency",
+        edit("{mode: open, rate: 20}", "{mode: closed}"),
+        "load.concurrency",
+        9,
+        "concurrency",
+    ),
+    (
+        "duration-disagrees-with-phases",
+        edit("{mode: open, rate: 20}", "{mode: open, rate: 20, duration_s: 5}"),
+        "load.duration_s",
+        9,
+        "phases add up to 2",
+    ),
+    (
+        "duplicate-phase-names",
+        edit("name: outage", "name: steady"),
+        "phases.1.name",
+        12,
+        "duplicate phase name 'steady'",
+    ),
+    (
+        "clause-names-a-missing-phase",
+        edit("phase: steady", "phase: recovery"),
+        "contract.1.error_rate.phase",
+        18,
+        "no phase named 'recovery'",
+    ),
+    (
+        "template-reaching-for-code",
+        edit("{{ faker.sentence() }}", "{{ ''.__class__ }}"),
+        "target.request.json.text",
+        7,
+        "not allowed in a template",
+    ),
+    (
+        "template-that-does-not-compile",
+        edit("{{ choice('acme', 'globex') }}", "{{ choice( }}"),
+        "target.request.headers.X-Tenant",
+        8,
+        "",
+    ),
+    ("invalid-yaml", edit("{mode: open, rate: 20}", "{mode: open, rate: 20"), "invalid YAML", 10, ""),
+    (
+        "window-in-a-phase-fault",
+        edit("match: {model: gpt-4o}}", "match: {model: gpt-4o}, window: {start_s: 0}}"),
+        "phases.1.faults.0.window",
+        15,
+        "leave out `window`",
+    ),
+    (
+        "unknown-fault-kind",
+        edit("kind: http_error, status: 503", "kind: explode"),
+        "phases.1.faults.0.fault",
+        15,
+        "'explode'",
+    ),
+    (
+        "fault-param-out-of-range",
+        edit("status: 503", "status: 404"),
+        "phases.1.faults.0.fault.http_error.status",
+        15,
+        "(got 404)",
+    ),
+    ("negative-rate", edit("rate: 20", "rate: -5"), "load.rate", 9, "greater than 0 (got -5)"),
+    ("target-without-url-or-app", edit("  url: http://127.0.0.1:8080\n", ""), "target", 2, "exactly one of"),
+    ("not-a-mapping", "- just\n- a list\n", "an experiment is a mapping", None, ""),
+]
+
+
+@pytest.fixture
+def no_children(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records any attempt to start a child process or to run an experiment (there must be none)."""
+    started: list[str] = []
+
+    async def start_child(name: str, *args: object, **kwargs: object) -> None:
+        started.append(name)
+        raise AssertionError(f"{name} started for an invalid experiment")
+
+    async def run(self: runner_module.Runner, *args: object) -> None:
+        started.append(str(self.source))
+        raise AssertionError("an experiment ran although a file is invalid")
+
+    monkeypatch.setattr(runner_module, "start_child", start_child)
+    monkeypatch.setattr(runner_module.Runner, "run", run)
+    return started
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "line", "says"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID]
+)
+def test_an_invalid_file_is_refused_naming_file_field_and_line_and_nothing_starts(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_children: list[str],
+    text: str,
+    where: str,
+    line: int | None,
+    says: str,
+) -> None:
+    path = tmp_path / "experiment.yaml"
+    path.write_text(text)
+    status = run_main([path], RunOptions(), console=Console(record=True))
+    err = capsys.readouterr().err
+    assert status == 2
+    assert no_children == []
+    first = err.splitlines()[0]
+    assert first.startswith(f"{path}: "), err
+    assert where in first, err
+    if line is not None:
+        assert re.search(rf"\(line {line}\b", first), err
+    assert says in first, err
+
+
+def test_every_invalid_file_in_a_folder_is_reported_and_the_valid_one_does_not_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_children: list[str]
+) -> None:
+    (tmp_path / "a_ok.yaml").write_text(VALID)
+    (tmp_path / "b_bad.yaml").write_text(edit("rate: 20", "rate: -5"))
+    (tmp_path / "c_bad.yml").write_text(edit("path: /summarize", "path: summarize"))
+    assert run_main([tmp_path], RunOptions(), console=Console(record=True)) == 2
+    assert no_children == []
+    lines = capsys.readouterr().err.splitlines()
+    assert [ln.split(":")[0] for ln in lines] == [str(tmp_path / "b_bad.yaml"), str(tmp_path / "c_bad.yml")]
+
+
+def test_a_missing_path_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main([tmp_path / "nope.yaml"], RunOptions(), console=Console(record=True)) == 2
+    assert "nope.yaml: no such file or folder" in capsys.readouterr().err
+
+
+def test_validate_says_ok_or_names_the_mistake(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(VALID)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edit("rate: 20", "rate: -5"))
+    assert cli.main(["validate", str(good)]) == 0
+    assert capsys.readouterr().out == f"{good}: ok\n"
+    assert cli.main(["validate", str(good), str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == f"{good}: ok\n"
+    assert err == f"{bad}: load.rate (line 9): Input should be greater than 0 (got -5)\n"
+
+
+def test_validate_accepts_the_documented_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The example file of docs/experiments.md (its scenario path is only read by `run`)."""
+    docs = (Path(__file__).parents[2] / "docs" / "experiments.md").read_text()
+    example = re.search(r"## The file\n\n```yaml\n(.*?)```", docs, re.S)
+    assert example is not None
+    path = tmp_path / "example.yaml"
+    path.write_text(example.group(1))
+    assert cli.main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
+def schema_of_cli(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    assert cli.main(["schema"]) == 0
+    schema: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return schema
+
+
+def test_schema_is_a_valid_json_schema_that_accepts_a_valid_experiment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    schema = schema_of_cli(capsys)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    data = yaml.safe_load(VALID)
+    errors = [e.message for e in validator.iter_errors(data)]
+    assert errors == []
+    full = {
+        **data,
+        "provider": {"port": 9100, "latency": "none", "seed": 1},
+        "load": {"mode": "closed", "concurrency": 4, "max_requests": 50},
+        "contract": [
+            {"retries": {"max_attempts_per_request": 3}},
+            {"latency": {"phase": "steady", "p95_ms": 2000}},
+            {"degradation": {"phase": "outage", "expect": {"status": 200, "headers": {"x-degraded": "*"}}}},
+            {"budget": {"max_output_tokens": 512, "max_cost_usd_per_request": 0.02}},
+            {"attribution": {"required_tags": ["route", "feature", "tenant"]}},
+            {"no_silent_fallback": {"signal_header": "x-degraded"}},
+            {"error_rate": {"max": 0.01}},
+            {"retry_after_respected": {}},
+        ],
+    }
+    assert [e.message for e in validator.iter_errors(full)] == []
+
+
+def test_schema_rejects_what_validation_rejects(capsys: pytest.CaptureFixture[str]) -> None:
+    validator = jsonschema.Draft202012Validator(schema_of_cli(capsys))
+    data = yaml.safe_load(VALID)
+    for broken in (
+        {**data, "colour": "blue"},
+        {**data, "contract": [{"retires": {"max_attempts_per_request": 3}}]},
+        {**data, "contract": [{"retries": {"max_attempts_per_request": 0}}]},
+        {**data, "load": {"mode": "open", "rate": -5}},
+    ):
+        assert not validator.is_valid(broken), broken
