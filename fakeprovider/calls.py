@@ -83,17 +83,18 @@ def start_call(request: web.Request, api: str, family: str, m_start: float) -> C
     request_id = given or new_request_id(family)
     auth = h.get("authorization", "")
     api_key = auth[7:] if auth[:7].lower() == "bearer " else h.get("x-api-key", "")
+    # Positional, in field order (cheaper than keywords on the hot path).
     return Call(
-        api=api,
-        family=family,
-        request_id=request_id,
-        request_id_given=bool(given),
-        idempotency_key=h.get("idempotency-key"),
-        sdk_retry_count=int(retry) if retry is not None and retry.isdigit() else None,
-        header_tags=_header_tags(h.get("x-route"), h.get("x-feature"), h.get("x-tenant")),
-        api_key=api_key,
-        t_start=time.time(),
-        m_start=m_start,
+        api,
+        family,
+        request_id,
+        bool(given),  # request_id_given
+        h.get("idempotency-key"),
+        int(retry) if retry is not None and retry.isdigit() else None,  # sdk_retry_count
+        _header_tags(h.get("x-route"), h.get("x-feature"), h.get("x-tenant")),
+        api_key,
+        time.time(),  # t_start
+        m_start,
     )
 
 
@@ -160,30 +161,31 @@ def error_response(call: Call, error: ProviderError) -> web.Response:
 
 def finish_call(call: Call, state: ProviderState, m_end: float) -> LedgerRecord:
     """Record the call in the ledger and metrics."""
+    # Positional, in field order: a dataclass __init__ matches 23 keywords at 3x the cost.
     record = LedgerRecord(
-        seq=state.ledger.next_seq(),
-        ts_start=call.t_start,
-        ts_end=call.t_start + (m_end - call.m_start),
-        api=call.api,
-        model=call.model,
-        stream=call.stream,
-        request_id=call.request_id,
-        idempotency_key=call.idempotency_key,
-        sdk_retry_count=call.sdk_retry_count,
-        fingerprint=call.fingerprint,
-        attempt=call.attempt,
-        tags=call.tags.as_dict(),
-        input_tokens=call.input_tokens,
-        output_tokens=call.output_tokens,
-        cached_tokens=call.cached_tokens,
-        cost_usd=call.cost_usd,
-        status=call.status,
-        fault=call.fault,
-        outcome=call.outcome,
-        ttft_ms=call.ttft_ms,
-        duration_ms=round((m_end - call.m_start) * 1000, 3),
-        finish_reason=call.finish_reason,
-        error=call.error,
+        state.ledger.next_seq(),  # seq
+        call.t_start,  # ts_start
+        call.t_start + (m_end - call.m_start),  # ts_end
+        call.api,
+        call.model,
+        call.stream,
+        call.request_id,
+        call.idempotency_key,
+        call.sdk_retry_count,
+        call.fingerprint,
+        call.attempt,
+        call.tags.as_dict(),  # tags
+        call.input_tokens,
+        call.output_tokens,
+        call.cached_tokens,
+        call.cost_usd,
+        call.status,
+        call.fault,
+        call.outcome,
+        call.ttft_ms,
+        round((m_end - call.m_start) * 1000, 3),  # duration_ms
+        call.finish_reason,
+        call.error,
     )
     state.ledger.append(record)
     state.metrics.observe(record)

@@ -82,8 +82,8 @@ class Reply:
 
 
 def natural_length(rng: random.Random) -> int:
-    """How many tokens a reply runs to when nothing caps it."""
-    return rng.randint(30, 160)
+    """How many tokens a reply runs to when nothing caps it: 30 to 160, uniformly."""
+    return 30 + int(rng.random() * 131)  # one C call; `randint` is several Python ones
 
 
 def build_plan(

@@ -134,7 +134,7 @@ async def serve_chat(
                 await _answer_first(request, state, call, fired, ctx)
         scope = f"{call.api_key}|{call.tags.tenant or ''}"
         call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
-        rng = random.Random(state.request_seed(call.fingerprint))
+        rng = state.plan_rng(call.fingerprint)  # shared: used only before the next await
         reply = state.scenario.scripted(protocol.api, info.id, call.tags, req.stream, req.last_text)
         plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
         if fired is not None and ctx is not None:

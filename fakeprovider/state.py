@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import _random
 import asyncio
 import hashlib
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +21,9 @@ from fakeprovider.limits import Limiter
 from fakeprovider.metrics import ProviderMetrics
 from fakeprovider.prefix_cache import PrefixCache
 from fakeprovider.scenario import CompiledScenario, Scenario
+
+# The C seeding alone, without `Random.seed`'s Python layer or a new object.
+_reseed = _random.Random.seed
 
 Latency = Literal["realistic", "none"]
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -64,6 +69,7 @@ class ProviderState:
         self._attempts: dict[str, int] = {}
         self.started_at = time.time()
         self.pools = ContentPools(self.seed)
+        self._plan_rng = random.Random(0)
 
     @property
     def seed(self) -> int:
@@ -115,3 +121,13 @@ class ProviderState:
         """The seed of one request's content: the server seed and the request body."""
         digest = hashlib.blake2b(f"{self.seed}:{fingerprint}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big")
+
+    def plan_rng(self, fingerprint: str) -> random.Random:
+        """The generator of one request's plan, in the state `random.Random(request_seed(...))`
+        starts in. One shared object reseeded in place (about 0.8 µs less than a new one, of about
+        5 µs, nearly all Mersenne Twister seeding): use it before the next `await` and keep no
+        reference to it."""
+        rng = self._plan_rng
+        _reseed(rng, self.request_seed(fingerprint))
+        rng.gauss_next = None  # type: ignore[attr-defined]  # as `Random.seed` leaves it
+        return rng

@@ -31,8 +31,11 @@ def require(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], w
 
 
 def optional(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
-    if body.get(name) is None:
+    value = body.get(name)
+    if value is None:
         return None
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value  # the common case, without `require`'s second lookup
     return require(body, name, kind, what)
 
 

@@ -157,19 +157,19 @@ class OpenAIChat:
             prompt.extend(text_ids(orjson.dumps(body["tools"]).decode(), enc))
         prompt.extend([-9] * tokens.REPLY_PRIMING)
         output, schema = self._response_format(body)
-        return ChatRequest(
-            api="openai.chat",
-            model=info,
-            stream=stream,
-            prompt_ids=prompt,
-            last_text=last_text,
-            after_tool_result=after_tool,
-            max_tokens=max_tokens,
-            include_usage=bool(stream_options.get("include_usage")),
-            tools=tools,
-            tool_choice=self._tool_choice(body, tools),
-            output=output,
-            output_schema=schema,
+        return ChatRequest(  # positional, in field order: cheaper than keywords
+            "openai.chat",  # api
+            info,  # model
+            stream,
+            prompt,  # prompt_ids
+            last_text,
+            after_tool,  # after_tool_result
+            max_tokens,
+            bool(stream_options.get("include_usage")),  # include_usage
+            tools,
+            self._tool_choice(body, tools),  # tool_choice
+            output,
+            schema,  # output_schema
         )
 
     def _tools(self, body: Mapping[str, Any]) -> list[ToolSpec]:
