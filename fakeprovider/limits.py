@@ -64,6 +64,20 @@ def _rfc3339(wall: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.ceil(wall)))
 
 
+def _put(
+    headers: dict[str, str], family: str, what: str, limit: int, remaining: int, reset: float, wall: float
+) -> None:
+    """One bucket's limit/remaining/reset headers, named as the provider names them."""
+    if family == "anthropic":
+        headers[f"anthropic-ratelimit-{what}-limit"] = str(limit)
+        headers[f"anthropic-ratelimit-{what}-remaining"] = str(max(0, remaining))
+        headers[f"anthropic-ratelimit-{what}-reset"] = _rfc3339(wall + reset)
+    else:
+        headers[f"x-ratelimit-limit-{what}"] = str(limit)
+        headers[f"x-ratelimit-remaining-{what}"] = str(max(0, remaining))
+        headers[f"x-ratelimit-reset-{what}"] = duration_text(reset)
+
+
 class Limiter:
     def __init__(self, specs: Iterable[LimitSpec], source: Callable[[], float] = time.monotonic) -> None:
         self.specs = list(specs)
@@ -139,25 +153,11 @@ class Limiter:
         if req:
             remaining, limit, b = min(req, key=lambda r: r[0])
             reset = b.requests[-1] + WINDOW_S - now if b.requests else 0.0
-            if family == "anthropic":
-                headers["anthropic-ratelimit-requests-limit"] = str(limit)
-                headers["anthropic-ratelimit-requests-remaining"] = str(max(0, remaining))
-                headers["anthropic-ratelimit-requests-reset"] = _rfc3339(wall + reset)
-            else:
-                headers["x-ratelimit-limit-requests"] = str(limit)
-                headers["x-ratelimit-remaining-requests"] = str(max(0, remaining))
-                headers["x-ratelimit-reset-requests"] = duration_text(reset)
+            _put(headers, family, "requests", limit, remaining, reset, wall)
         if tok:
             remaining, limit, b = min(tok, key=lambda r: r[0])
             reset = b.tokens[-1][0] + WINDOW_S - now if b.tokens else 0.0
-            if family == "anthropic":
-                headers["anthropic-ratelimit-tokens-limit"] = str(limit)
-                headers["anthropic-ratelimit-tokens-remaining"] = str(max(0, remaining))
-                headers["anthropic-ratelimit-tokens-reset"] = _rfc3339(wall + reset)
-            else:
-                headers["x-ratelimit-limit-tokens"] = str(limit)
-                headers["x-ratelimit-remaining-tokens"] = str(max(0, remaining))
-                headers["x-ratelimit-reset-tokens"] = duration_text(reset)
+            _put(headers, family, "tokens", limit, remaining, reset, wall)
         return headers
 
     @staticmethod
