@@ -9,6 +9,7 @@ returns its partial `Run`, with status `error` or `aborted`.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import ipaddress
 import time
 import urllib.parse
@@ -223,6 +224,11 @@ class Runner:
     async def _target(self, provider_url: str) -> str:
         url = self.options.target_url or self.exp.target.url
         if url is None:
+            if importlib.util.find_spec("sampleapp") is None:
+                raise TargetError(
+                    "target.app: sample needs the bundled sampleapp, which this installation "
+                    "does not have yet; point target.url at your service instead"
+                )
             args = ["-m", "harness.cli", "sample-app", "--port", "0", "--provider-url", provider_url]
             for flaw in self.exp.target.sample.flaws:
                 args += ["--flaw", flaw]
