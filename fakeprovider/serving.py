@@ -12,6 +12,8 @@ import contextlib
 import random
 import socket
 import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -21,7 +23,7 @@ from fakeprovider.calls import Call, error_response, finish_call, read_json, sta
 from fakeprovider.engine import ActiveRule
 from fakeprovider.faults.base import CutConnection, FaultContext, Hold
 from fakeprovider.plan import Plan, ToolCallStart, build_plan
-from fakeprovider.protocols import ChatProtocol, ResponseMeta, Usage
+from fakeprovider.protocols import ChatProtocol, Chunk, ResponseMeta, Usage
 from fakeprovider.protocols import openai_embeddings as embeddings
 from fakeprovider.protocols.errors import ProviderError, context_length
 from fakeprovider.protocols.openai_chat import OpenAIChat
@@ -98,6 +100,23 @@ def _admit(state: ProviderState, call: Call, model: str, stream: bool, tokens: i
         raise admission.error
 
 
+@dataclass(slots=True)
+class Outgoing:
+    """What one chat call answers: its plan, usage and ids, and the protocol that renders them."""
+
+    protocol: ChatProtocol
+    req: ChatRequest
+    plan: Plan
+    usage: Usage
+    meta: ResponseMeta
+
+    def json(self) -> dict[str, Any]:
+        return self.protocol.render_json(self.req, self.plan, self.usage, self.meta)
+
+    def sse(self) -> Iterator[Chunk]:
+        return self.protocol.render_sse(self.req, self.plan, self.usage, self.meta)
+
+
 async def serve_chat(
     request: web.Request, state: ProviderState, protocol: ChatProtocol
 ) -> web.StreamResponse:
@@ -145,9 +164,10 @@ async def serve_chat(
         usage = Usage(req.input_tokens, call.cached_tokens, output_tokens)
         meta = protocol.new_meta()
         call.finish_reason = plan.finish if plan.ending == "complete" else None
+        out = Outgoing(protocol, req, plan, usage, meta)
         if req.stream:
-            return await _stream(request, state, call, protocol, req, plan, usage, meta)
-        return await _whole(request, state, call, protocol, req, plan, usage, meta)
+            return await _stream(request, state, call, out)
+        return await _whole(request, state, call, out)
     except ProviderError as e:
         return error_response(call, e)
     except ConnectionCut:
@@ -177,17 +197,9 @@ def _on_cancel(call: Call, state: ProviderState, plan: Plan | None, now: float) 
         _bill(call, state, _generated_by(plan, now - call.m_start))
 
 
-async def _whole(
-    request: web.Request,
-    state: ProviderState,
-    call: Call,
-    protocol: ChatProtocol,
-    req: ChatRequest,
-    plan: Plan,
-    usage: Usage,
-    meta: ResponseMeta,
-) -> web.StreamResponse:
+async def _whole(request: web.Request, state: ProviderState, call: Call, out: Outgoing) -> web.StreamResponse:
     """A non-streamed answer: wait for the whole generation, then send it (or cut)."""
+    plan = out.plan
     total = sum(plan.delays) + plan.tail_delay
     if total > 0:
         await state.sleep(total)
@@ -200,22 +212,16 @@ async def _whole(
         _bill(call, state, 0)  # the prompt was read; no output reached the caller
         cut_connection(request, reset=plan.ending == "reset")
         raise ConnectionCut
-    _bill(call, state, usage.output_tokens)
+    _bill(call, state, out.usage.output_tokens)
     call.ttft_ms = round((state.clock.monotonic() - call.m_start) * 1000, 3)
-    return json_response(protocol.render_json(req, plan, usage, meta), call.response_headers())
+    return json_response(out.json(), call.response_headers())
 
 
 async def _stream(
-    request: web.Request,
-    state: ProviderState,
-    call: Call,
-    protocol: ChatProtocol,
-    req: ChatRequest,
-    plan: Plan,
-    usage: Usage,
-    meta: ResponseMeta,
+    request: web.Request, state: ProviderState, call: Call, out: Outgoing
 ) -> web.StreamResponse:
     now = state.clock.monotonic
+    plan, protocol = out.plan, out.protocol
     headers = call.response_headers()
     headers["Content-Type"] = "text/event-stream; charset=utf-8"
     headers["Cache-Control"] = "no-cache"
@@ -226,7 +232,7 @@ async def _stream(
         await resp.prepare(request)
         # Pace against absolute deadlines, so loop lag does not add up from chunk to chunk.
         due = now()
-        for chunk in protocol.render_sse(req, plan, usage, meta):
+        for chunk in out.sse():
             if chunk.delay > 0:
                 due += chunk.delay
                 wait = due - now()
