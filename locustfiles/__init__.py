@@ -1,0 +1,1 @@
+"""locust users and shapes for LLM routes (run in their own processes: gevent patches them)."""
