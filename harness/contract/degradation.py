@@ -47,6 +47,11 @@ class DegradationParams(ClauseParams):
     phase: str = Field(description="the phase whose requests must degrade as expected")
     expect: Expect
     min_share: float = Field(default=1.0, ge=0, le=1, description="share of the phase's requests")
+    edge_s: float = Field(
+        default=0.2,
+        ge=0,
+        description="requests scheduled this close to the phase's start or end are not judged",
+    )
 
 
 def same_json(actual: Any, wanted: Any) -> bool:
@@ -85,6 +90,17 @@ def mismatch(r: RequestRecord, expect: Expect) -> str | None:
     return None
 
 
+def judged(run: Run, phase: str, edge_s: float) -> list[RequestRecord]:
+    """The phase's requests away from its edges, where the provider's fault window (on its own
+    clock) and a request's retries can straddle two phases; all of them if that leaves none."""
+    requests = run.requests_in(phase)
+    window = run.phase(phase)
+    if window is None or edge_s == 0:
+        return requests
+    inner = [r for r in requests if window.start_s + edge_s <= r.scheduled_s < window.end_s - edge_s]
+    return inner or requests
+
+
 @register
 class Degradation(Clause):
     name = "degradation"
@@ -101,7 +117,7 @@ class Degradation(Clause):
             expected += " on every request"
         if why := unknown_phase(run, p.phase):
             return cannot_evaluate(name, head, expected, why)
-        requests = run.requests_in(p.phase)
+        requests = judged(run, p.phase, p.edge_s)
         if not requests:
             return cannot_evaluate(name, head, expected, f"no request was sent in phase {p.phase}")
         misses = [(r.id, why) for r in requests if (why := mismatch(r, p.expect)) is not None]

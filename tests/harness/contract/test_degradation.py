@@ -103,3 +103,19 @@ def test_degradation_needs_a_phase_and_an_expectation() -> None:
         DegradationParams.model_validate({"expect": {"status": 200}})
     with pytest.raises(ValidationError, match="expect at least one"):
         DegradationParams.model_validate({"phase": "outage", "expect": {}})
+
+
+def test_degradation_does_not_judge_requests_at_the_phase_edges() -> None:
+    edge = req("edge", "outage", at=10.05, body={"meta": {"model": "gpt-4o"}})  # primary: window not begun
+    late = req("late", "outage", at=19.9, body={"meta": {"model": "gpt-4o"}})
+    run = make_run([_fallback("a"), edge, late])
+    assert evaluate("degradation", {"phase": "outage", "expect": EXPECT}, run).verdict == "pass"
+    strict = evaluate("degradation", {"phase": "outage", "expect": EXPECT, "edge_s": 0}, run)
+    assert strict.verdict == "fail"
+    assert strict.offenders == ["edge", "late"]
+
+
+def test_degradation_judges_every_request_when_the_edges_leave_none() -> None:
+    run = make_run([req("edge", "outage", at=10.05)])
+    result = evaluate("degradation", {"phase": "outage", "expect": {"status": 503}, "edge_s": 5}, run)
+    assert result.verdict == "fail"
