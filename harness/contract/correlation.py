@@ -14,7 +14,7 @@ from pydantic import Field
 
 from harness.analysis import join, phase_at, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
-from harness.contract.base import Clause, ClauseParams, ClauseResult, register
+from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
 from harness.run.model import Run
 
 
@@ -52,6 +52,6 @@ class Correlation(Clause):
         share = len(correlated) / total
         details = {"calls": total, "calls_correlated": len(correlated), "call_share": share}
         observed = f"{len(correlated)} of {total} calls correlated ({share:.1%})"
-        verdict = "pass" if share >= p.min_call_share else "fail"
+        verdict: Verdict = "pass" if share >= p.min_call_share else "fail"
         offenders = [] if verdict == "pass" else first_ids(c.request_id for c in loose)
         return ClauseResult(name, head, expected, observed, verdict, offenders, details)
