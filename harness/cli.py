@@ -51,7 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the experiments' seed")
     run.add_argument("--allow-remote-target", action="store_true", help="allow a non-loopback target")
     run.add_argument(
-        "--time-scale", type=float, default=1.0, metavar="X", help="multiply every duration by X (e.g. 0.1)"
+        "--time-scale",
+        type=float,
+        default=None,
+        metavar="X",
+        help="multiply every duration by X, e.g. 0.1 (default: $REHEARSE_TIME_SCALE, else 1)",
+    )
+    run.add_argument(
+        "--sample-flaw",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a known bug in the bundled sampleapp (app: sample targets); repeatable",
     )
 
     validate = sub.add_parser("validate", help="check experiment files without running them")
@@ -91,6 +102,27 @@ def _schema() -> int:
     return 0
 
 
+def _time_scale(flag: float | None) -> float | None:
+    """--time-scale, else $REHEARSE_TIME_SCALE, else 1; None (after saying why) when invalid."""
+    import os
+
+    where, value = "--time-scale", flag
+    if value is None:
+        raw = os.environ.get("REHEARSE_TIME_SCALE", "").strip()
+        if not raw:
+            return 1.0
+        where = "REHEARSE_TIME_SCALE"
+        try:
+            value = float(raw)
+        except ValueError:
+            print(f"rehearse run: {where} must be a number > 0, got {raw!r}", file=sys.stderr)
+            return None
+    if not value > 0:
+        print(f"rehearse run: {where} must be > 0, got {value:g}", file=sys.stderr)
+        return None
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
@@ -98,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "schema":
         return _schema()
     if args.command == "run":
-        if args.time_scale <= 0:
-            print("rehearse run: --time-scale must be > 0", file=sys.stderr)
+        time_scale = _time_scale(args.time_scale)
+        if time_scale is None:
             return 2
         from harness.run.main import main as run_main
         from harness.run.runner import RunOptions
@@ -109,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             provider_url=args.provider_url,
             seed=args.seed,
             allow_remote_target=args.allow_remote_target,
-            time_scale=args.time_scale,
+            time_scale=time_scale,
+            sample_flaws=tuple(args.sample_flaw),
         )
         try:
             return run_main(args.paths, options, json=args.json, junit=args.junit, html=args.html)

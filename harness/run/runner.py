@@ -46,6 +46,7 @@ class RunOptions:
     seed: int | None = None
     allow_remote_target: bool = False
     time_scale: float = 1.0  # multiplies every duration (tests run experiments shorter)
+    sample_flaws: tuple[str, ...] = ()  # switched on in the sampleapp of `app: sample` targets
 
 
 def scaled(exp: Experiment, scale: float) -> Experiment:
@@ -230,7 +231,7 @@ class Runner:
                     "does not have yet; point target.url at your service instead"
                 )
             args = ["-m", "harness.cli", "sample-app", "--port", "0", "--provider-url", provider_url]
-            for flaw in self.exp.target.sample.flaws:
+            for flaw in dict.fromkeys([*self.exp.target.sample.flaws, *self.options.sample_flaws]):
                 args += ["--flaw", flaw]
             url = (await self._start("sampleapp", args)).url
         await wait_reachable(url)

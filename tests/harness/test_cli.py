@@ -176,3 +176,25 @@ def test_demo_runs_and_prints_the_ledger_summary() -> None:
     for route in ("summarize", "chat", "extract", "embed", "total"):
         assert re.search(rf"\b{route}\b", out), route
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "message"),
+    [
+        (["--time-scale", "0"], None, "--time-scale must be > 0, got 0"),
+        ([], "fast", "REHEARSE_TIME_SCALE must be a number > 0, got 'fast'"),
+        ([], "-1", "REHEARSE_TIME_SCALE must be > 0, got -1"),
+    ],
+)
+def test_run_refuses_a_bad_time_scale_before_anything_starts(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flag: list[str],
+    env: str | None,
+    message: str,
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("REHEARSE_TIME_SCALE", env)
+    assert main(["run", str(tmp_path / "missing.yaml"), *flag]) == 2
+    assert message in capsys.readouterr().err
