@@ -1,0 +1,106 @@
+"""The failure-probe library (`experiments/`) against the real sampleapp: every experiment holds
+against the correct app, and every flaw switch is caught by the clause that exists to catch it.
+
+Each run is `rehearse run` as a user runs it (a real process starting the fake provider and the
+sampleapp as its own children), shortened with --time-scale rather than with other files.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPERIMENTS = ROOT / "experiments"
+PROBES = sorted(p for p in EXPERIMENTS.glob("*.yaml") if "locust" not in p.name)
+TIME_SCALE = "0.4"
+RUN_TIMEOUT_S = 240
+
+# flaw -> (the experiment that must catch it, the clauses that must fail there)
+CAUGHT_BY: dict[str, tuple[str, set[str]]] = {
+    "unbounded_retries": ("retry-storm.yaml", {"retries"}),
+    "silent_fallback": ("provider-unavailable.yaml", {"no_silent_fallback", "degradation"}),
+    "no_token_cap": ("over-budget-prompt.yaml", {"budget", "degradation"}),
+    "ignore_retry_after": ("rate-limit-storm.yaml", {"retry_after_respected"}),
+    "no_attribution": ("attribution-audit.yaml", {"attribution"}),
+    "no_request_id": ("attribution-audit.yaml", {"correlation"}),
+}
+
+
+def rehearse_run(tmp_path: Path, paths: list[Path], *extra: str) -> tuple[int, list[dict[str, Any]], str]:
+    """Run `rehearse run`; its exit status, the journal of each experiment, and its output."""
+    out = tmp_path / "journal.json"
+    cmd = [sys.executable, "-m", "harness.cli", "run", *map(str, paths)]
+    cmd += ["--time-scale", TIME_SCALE, "--json", str(out), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=ROOT)
+    journals = [json.loads(out.read_text())] if out.exists() else []
+    journals += [json.loads(p.read_text()) for p in sorted(tmp_path.glob("journal.*.json"), key=_index)]
+    return proc.returncode, journals, proc.stdout + proc.stderr
+
+
+def _index(path: Path) -> int:
+    return int(path.stem.rsplit(".", 1)[1])
+
+
+def clause_table(journal: dict[str, Any]) -> str:
+    return "\n".join(
+        f"  {r['title']}: {r['verdict']} (expected {r['expected']}; observed {r['observed']})"
+        for r in journal["results"]
+    )
+
+
+@pytest.fixture(scope="module")
+def correct_app_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every probe, run once against the correct sampleapp, by file name."""
+    tmp = tmp_path_factory.mktemp("probes")
+    _, journals, output = rehearse_run(tmp, PROBES)
+    assert len(journals) == len(PROBES), output
+    return {Path(j["source"]).name: j for j in journals}
+
+
+def test_every_probe_is_a_valid_experiment_with_its_comment() -> None:
+    assert len(PROBES) >= 11
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "validate", str(EXPERIMENTS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for path in PROBES:
+        head = path.read_text().split("\ntitle:", 1)[0]
+        assert head.startswith("# "), f"{path.name}: starts with its paragraph of why"
+        assert len(head) > 200, f"{path.name}: needs its paragraph of why"
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 30)
+@pytest.mark.parametrize("probe", [p.name for p in PROBES])
+def test_probe_holds_against_the_correct_sampleapp(
+    correct_app_runs: dict[str, dict[str, Any]], probe: str
+) -> None:
+    journal = correct_app_runs[probe]
+    verdicts = {r["verdict"] for r in journal["results"]}
+    assert journal["status"] == "completed", journal["error"]
+    assert verdicts == {"pass"}, f"{probe}:\n{clause_table(journal)}"
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S + 30)
+@pytest.mark.parametrize("flaw", sorted(CAUGHT_BY))
+def test_each_flaw_is_caught_by_its_probe(tmp_path: Path, flaw: str) -> None:
+    probe, must_fail = CAUGHT_BY[flaw]
+    code, journals, output = rehearse_run(tmp_path, [EXPERIMENTS / probe], "--sample-flaw", flaw)
+    assert code == 1, output
+    (journal,) = journals
+    failed = {r["clause"] for r in journal["results"] if r["verdict"] == "fail"}
+    assert must_fail <= failed, f"{probe} with --sample-flaw {flaw}:\n{clause_table(journal)}"
+
+
+def test_every_flaw_of_the_sampleapp_has_a_probe() -> None:
+    from sampleapp.flaws import FLAWS
+
+    assert set(CAUGHT_BY) == set(FLAWS)
