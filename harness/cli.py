@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--control-token", help="require this bearer token on /control and /metrics")
 
+    sample = sub.add_parser("sample-app", help="run the bundled sampleapp (LLM routes) against a provider")
+    sample.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one (default 8080)")
+    from sampleapp.cli import add_arguments as sample_app_arguments
+
+    sample_app_arguments(sample)
+
     demo = sub.add_parser("demo", help="start the fake provider and talk to it with the openai SDK")
     demo.add_argument("--latency", choices=["realistic", "none"], default="realistic")
 
@@ -69,7 +75,40 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file, or folder of *.yaml")
 
     sub.add_parser("schema", help="print the JSON Schema of an experiment file (for editors)")
+
+    ledger = sub.add_parser("ledger", help="work with fake-provider ledgers")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    merge = ledger_sub.add_parser("merge", help="merge the ledgers of several provider replicas")
+    merge.add_argument("sources", nargs="+", metavar="SOURCE", help="replica URL, or a --ledger JSONL file")
+    merge.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the merged JSONL here")
+    merge.add_argument("--control-token", help="bearer token of the replicas' control API")
+    merge.add_argument("--experiment", type=Path, metavar="FILE", help="evaluate this experiment's contract")
+    merge.add_argument("--records", type=Path, metavar="FILE", help="the locust run's --rehearse-records")
+    merge.add_argument("--json", type=Path, metavar="FILE", help="with --experiment: write the journal")
+
+    from harness.routes.cli import add_parsers as add_routes_parsers
+
+    add_routes_parsers(sub)  # lint, plan, rehearse
+
+    toxiproxy = sub.add_parser("toxiproxy", help="run the Toxiproxy-compatible network fault server")
+    toxiproxy.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    toxiproxy.add_argument("--port", type=_port, default=8474, help="port; 0 picks a free one (default 8474)")
+    toxiproxy.add_argument("--seed", type=int, help="seed for toxicity rolls, jitter and slicer sizes")
     return parser
+
+
+def _toxiproxy(host: str, port: int, seed: int | None) -> int:
+    from harness.network.errors import NetworkError
+    from harness.network.server import ToxiproxyServer, serve_forever
+
+    try:
+        asyncio.run(serve_forever(ToxiproxyServer(host, port, seed=seed)))
+    except NetworkError as e:
+        print(f"rehearse toxiproxy: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def _validate(paths: list[Path]) -> int:
@@ -129,10 +168,31 @@ def main(argv: list[str] | None = None) -> int:
         return _validate(args.paths)
     if args.command == "schema":
         return _schema()
+    if args.command == "ledger":
+        from harness.ledger_merge import main as merge_main
+
+        return merge_main(
+            args.sources, args.output, args.control_token, args.experiment, args.records, args.json
+        )
+    if args.command in ("lint", "plan", "rehearse"):
+        from harness.routes.cli import main as routes_main
+
+        return routes_main(args)
+    if args.command == "toxiproxy":
+        return _toxiproxy(args.host, args.port, args.seed)
     if args.command == "run":
         time_scale = _time_scale(args.time_scale)
         if time_scale is None:
             return 2
+        from sampleapp.flaws import KNOWN_FLAWS
+
+        for flaw in args.sample_flaw:
+            if flaw not in KNOWN_FLAWS:
+                print(
+                    f"rehearse run: unknown --sample-flaw {flaw!r}; known: {', '.join(KNOWN_FLAWS)}",
+                    file=sys.stderr,
+                )
+                return 2
         from harness.run.main import main as run_main
         from harness.run.runner import RunOptions
 
@@ -149,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:  # before the run installed its own handler (or after it)
             print("rehearse run: interrupted", file=sys.stderr)
             return 2
+    if args.command == "sample-app":
+        from sampleapp.cli import run as run_sample_app
+
+        return run_sample_app(args)
     # Imported here: the tokenizer loads at import (~1 s), which `--help` need not wait for.
     from fakeprovider.server import FakeProvider, ServerError, serve_forever
 

@@ -43,7 +43,17 @@ class RequestSpec(_Strict):
 class SampleApp(_Strict):
     """Options for the bundled sampleapp (`app: sample`)."""
 
-    flaws: list[str] = Field(default_factory=list)
+    flaws: list[str] = Field(default_factory=list, description="known bugs to switch on (sampleapp flaws)")
+
+    @field_validator("flaws")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from sampleapp.flaws import KNOWN_FLAWS
+
+        for name in v:
+            if name not in KNOWN_FLAWS:
+                raise ValueError(f"unknown flaw {name!r}; known: {', '.join(KNOWN_FLAWS)}")
+        return v
 
 
 class Target(_Strict):
@@ -101,14 +111,48 @@ class Load(_Strict):
     duration_s: float | None = Field(default=None, gt=0)
     max_requests: int = Field(default=10_000, ge=1)
     engine: Literal["asyncio", "locust"] = "asyncio"
+    users: int | None = Field(
+        default=None, ge=1, description="locust: simulated users, each with one request in flight"
+    )
+    spawn_rate: float | None = Field(
+        default=None, gt=0, description="locust: users started per second (default: all at once)"
+    )
+    processes: int | None = Field(
+        default=None, ge=1, le=256, description="locust: processes on this machine (master/workers if > 1)"
+    )
 
     @model_validator(mode="after")
     def _mode_fields(self) -> Load:
         if self.mode == "open" and self.rate is None:
             raise FieldError(("rate",), "open loop needs `rate` (arrivals per second)")
+        if self.engine == "locust":
+            return self._locust_fields()
+        for name in ("users", "spawn_rate", "processes"):
+            if getattr(self, name) is not None:
+                raise FieldError((name,), "applies only to `engine: locust`")
         if self.mode == "closed" and self.concurrency is None:
             raise FieldError(("concurrency",), "closed loop needs `concurrency`")
         return self
+
+    def _locust_fields(self) -> Load:
+        # Locust users are closed-loop workers: in open mode they share the arrivals, so too few
+        # of them send late (and the lateness counts in the latency); in closed mode they are
+        # the concurrency.
+        if self.mode == "open" and self.users is None:
+            raise FieldError(("users",), "engine: locust in open mode needs `users` to share the arrivals")
+        if self.mode == "closed":
+            if self.users is None and self.concurrency is None:
+                raise FieldError(("users",), "engine: locust in closed mode needs `users` (or `concurrency`)")
+            if None not in (self.users, self.concurrency) and self.users != self.concurrency:
+                raise FieldError(("users",), "closed loop: `users` and `concurrency` disagree; give one")
+        if self.processes is not None and self.processes > self.locust_users:
+            raise FieldError(("processes",), f"more processes than users ({self.locust_users})")
+        return self
+
+    @property
+    def locust_users(self) -> int:
+        """Locust users: `users`, or in closed mode `concurrency`."""
+        return self.users or self.concurrency or 1
 
 
 class PhaseFault(FaultRule):

@@ -9,7 +9,6 @@ returns its partial `Run`, with status `error` or `aborted`.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import ipaddress
 import time
 import urllib.parse
@@ -225,11 +224,6 @@ class Runner:
     async def _target(self, provider_url: str) -> str:
         url = self.options.target_url or self.exp.target.url
         if url is None:
-            if importlib.util.find_spec("sampleapp") is None:
-                raise TargetError(
-                    "target.app: sample needs the bundled sampleapp, which this installation "
-                    "does not have yet; point target.url at your service instead"
-                )
             args = ["-m", "harness.cli", "sample-app", "--port", "0", "--provider-url", provider_url]
             for flaw in dict.fromkeys([*self.exp.target.sample.flaws, *self.options.sample_flaws]):
                 args += ["--flaw", flaw]
@@ -258,17 +252,27 @@ class Runner:
         await api.start_clock()
         run.load_started_at = time.time()
         try:
-            run.requests = await drive(
-                target_url,
-                factory,
-                self.exp.load,
-                windows,
-                stream=self.exp.target.stream == "sse",
-                timeout_s=self.exp.target.timeout_s,
-                seed=self.seed,
-                on_record=self.handler.request_done,
-                stop=halt,
-            )
+            if self.exp.load.engine == "locust":
+                from harness.load.locust import drive_locust
+
+                # Locust restarts the provider's scenario clock itself, as its load starts.
+                result = await drive_locust(
+                    target_url, self.exp, self.seed, api.url, on_record=self.handler.request_done, stop=halt
+                )
+                run.requests = result.records
+                run.load_started_at = result.t0 or run.load_started_at
+            else:
+                run.requests = await drive(
+                    target_url,
+                    factory,
+                    self.exp.load,
+                    windows,
+                    stream=self.exp.target.stream == "sse",
+                    timeout_s=self.exp.target.timeout_s,
+                    seed=self.seed,
+                    on_record=self.handler.request_done,
+                    stop=halt,
+                )
         finally:
             watch.cancel()
             phase_task.cancel()

@@ -198,3 +198,10 @@ def test_run_refuses_a_bad_time_scale_before_anything_starts(
         monkeypatch.setenv("REHEARSE_TIME_SCALE", env)
     assert main(["run", str(tmp_path / "missing.yaml"), *flag]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_run_refuses_an_unknown_sample_flaw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tmp_path / "missing.yaml"), "--sample-flaw", "typo"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown --sample-flaw 'typo'; known: " in err
+    assert "silent_fallback" in err

@@ -133,6 +133,13 @@ INVALID: list[tuple[str, str, str, int | None, str]] = [
     ("negative-rate", edit("rate: 20", "rate: -5"), "load.rate", 9, "greater than 0 (got -5)"),
     ("target-without-url-or-app", edit("  url: http://127.0.0.1:8080\n", ""), "target", 2, "exactly one of"),
     ("not-a-mapping", "- just\n- a list\n", "an experiment is a mapping", None, ""),
+    (
+        "unknown-sample-flaw",
+        edit("  url: http://127.0.0.1:8080\n", "  app: sample\n  sample: {flaws: [silent_fallbak]}\n"),
+        "target.sample.flaws",
+        4,
+        "unknown flaw 'silent_fallbak'",
+    ),
 ]
 
 

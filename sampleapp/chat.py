@@ -1,0 +1,130 @@
+"""`POST /chat {"message", "history"?}`: the model's answer as server-sent events.
+
+The retry / fallback policy applies until the provider stream's first chunk; then the response
+headers go out and every content delta is forwarded at once. A stream that breaks afterwards
+ends with an `error` event (`stream_interrupted`) and a clean close, never a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import openai
+import orjson
+from aiohttp import web
+from openai.types.chat import ChatCompletionChunk
+from pydantic import BaseModel, ConfigDict, Field
+
+from sampleapp.config import ChatConfig
+from sampleapp.inbound import call_tags, read_body
+from sampleapp.llm import LLM, Deadline, OpenedStream
+from sampleapp.prompt import Assembler, Turn
+
+ROUTE, FEATURE = "chat", "assistant"
+SYSTEM = Turn("system", "You are a helpful assistant. Answer briefly and plainly.")
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+
+
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    message: str
+    history: list[HistoryTurn] = Field(default_factory=list)
+
+
+def sse(data: object, event: str | None = None) -> bytes:
+    head = b"event: " + event.encode() + b"\n" if event else b""
+    return head + b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+async def _chunks(opened: OpenedStream) -> AsyncIterator[ChatCompletionChunk]:
+    yield opened.first
+    async for chunk in opened.stream:
+        yield chunk
+
+
+class Chat:
+    def __init__(self, llm: LLM, config: ChatConfig, assembler: Assembler) -> None:
+        self.llm = llm
+        self.config = config
+        self.assembler = assembler
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, ChatIn)
+        turns = [SYSTEM, *(Turn(h.role, h.content) for h in body.history), Turn("user", body.message)]
+        # Over budget, the oldest history goes first; the new message itself is never cut.
+        prompt = self.assembler.drop_oldest(turns, 1, len(turns) - 1, self.config.max_input_tokens)
+        deadline = Deadline(self.config.timeout_s)
+        answer = await self.llm.open_stream(
+            call_tags(request, ROUTE, FEATURE),
+            deadline,
+            prompt.messages(),
+            self.config.max_output_tokens,
+            budget=(prompt.input_tokens, self.config.max_input_tokens),
+        )
+        degraded = self.llm.signalled(answer.fallback)
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        if degraded:
+            response.headers["x-degraded"] = "fallback"
+        if prompt.trimmed:
+            response.headers["x-input-trimmed"] = "true"
+        try:
+            await response.prepare(request)
+            await self._forward(response, answer.value, deadline, answer.model, degraded)
+        except ConnectionResetError:
+            pass  # the caller left; closing the provider stream (below) stops the generation
+        finally:
+            await answer.value.stream.close()
+        return response
+
+    async def _forward(
+        self,
+        response: web.StreamResponse,
+        opened: OpenedStream,
+        deadline: Deadline,
+        model: str,
+        degraded: bool,
+    ) -> None:
+        finish: str | None = None
+        usage: dict[str, int] | None = None
+        forwarded = False
+        try:
+            async with asyncio.timeout(max(0.0, deadline.remaining())):
+                async for chunk in _chunks(opened):
+                    if chunk.usage is not None:
+                        details = chunk.usage.prompt_tokens_details
+                        usage = {
+                            "input_tokens": chunk.usage.prompt_tokens,
+                            "output_tokens": chunk.usage.completion_tokens,
+                            "cached_tokens": (details.cached_tokens or 0) if details else 0,
+                        }
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            await response.write(sse({"delta": choice.delta.content}))
+                            forwarded = True
+                        if choice.finish_reason is not None:
+                            finish = choice.finish_reason
+        except (openai.APIError, TimeoutError) as e:
+            why = "the route's time ran out" if isinstance(e, TimeoutError) else f"{type(e).__name__}: {e}"
+            await self._interrupted(response, f"the model's stream broke off ({why})", forwarded)
+            return
+        if finish is None:
+            await self._interrupted(response, "the model's stream ended without finishing", forwarded)
+            return
+        done = {"done": True, "model": model, "degraded": degraded, "finish_reason": finish, "usage": usage}
+        await response.write(sse(done))
+        await response.write_eof()
+
+    async def _interrupted(self, response: web.StreamResponse, message: str, forwarded: bool) -> None:
+        error = {"error": {"code": "stream_interrupted", "message": message}, "partial": forwarded}
+        await response.write(sse(error, event="error"))
+        await response.write_eof()

@@ -1,0 +1,139 @@
+"""`POST /chat`: server-sent events forwarded from the provider's stream, the done event, a broken
+stream ended cleanly, and the fallback signalled in the headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sampleapp import SampleApp
+from tests.sampleapp.conftest import QUICK, Reply, Rig
+
+
+def events(reply: Reply) -> list[tuple[str, Any]]:
+    """The SSE events of a reply as (event name, parsed data)."""
+    out = []
+    for block in reply.text.split("\n\n"):
+        if not block.strip():
+            continue
+        name, data = "message", None
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                name = line[len("event: ") :]
+            elif line.startswith("data: "):
+                data = json.loads(line[len("data: ") :])
+        out.append((name, data))
+    return out
+
+
+async def test_deltas_are_forwarded_and_the_stream_ends_with_a_done_event(rig: Rig, app: SampleApp) -> None:
+    reply = await rig.post(app, "/chat", {"message": "hello"}, {"X-Request-Id": "r-chat", "X-Tenant": "acme"})
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "text/event-stream"
+    assert reply.headers["x-request-id"] == "r-chat"
+    assert "x-degraded" not in reply.headers
+    got = events(reply)
+    *deltas, (last_name, done) = got
+    assert len(deltas) > 3
+    assert all(name == "message" and set(data) == {"delta"} and data["delta"] for name, data in deltas)
+    assert last_name == "message"
+    assert done["done"] is True
+    assert (done["model"], done["degraded"], done["finish_reason"]) == ("gpt-4o", False, "stop")
+    [call] = await rig.settled(1)
+    assert call.stream is True
+    assert call.request_id == "r-chat"
+    assert call.tags == {"route": "chat", "feature": "assistant", "tenant": "acme"}
+    assert done["usage"]["input_tokens"] == call.input_tokens
+    assert done["usage"]["output_tokens"] == call.output_tokens
+
+
+async def test_history_goes_to_the_model_and_the_oldest_turns_go_first_when_over_budget(rig: Rig) -> None:
+    history = [
+        {"role": "user", "content": "tell me about rivers " * 20},
+        {"role": "assistant", "content": "rivers flow downhill " * 20},
+        {"role": "user", "content": "and lakes?"},
+    ]
+    async with rig.app({**QUICK, "routes": {"chat": {"max_input_tokens": 120}}}) as app:
+        full = await rig.post(app, "/chat", {"message": "hi", "history": history[2:]})
+        trimmed = await rig.post(app, "/chat", {"message": "hi", "history": history})
+    assert "x-input-trimmed" not in full.headers
+    assert trimmed.headers["x-input-trimmed"] == "true"
+    assert events(trimmed)[-1][1]["done"] is True
+    first, second = await rig.settled(2)
+    assert second.input_tokens <= 120
+    assert second.input_tokens > first.input_tokens  # the newest history turn was kept
+
+
+async def test_a_stream_dropped_mid_way_ends_with_stream_interrupted(rig: Rig, app: SampleApp) -> None:
+    await rig.fault(fault={"kind": "partial", "after_tokens": 5, "mode": "drop"})
+    reply = await rig.post(app, "/chat", {"message": "hello"})
+    assert reply.status == 200
+    got = events(reply)
+    assert [name for name, _ in got[:-1]] == ["message"] * (len(got) - 1)
+    assert "".join(d["delta"] for _, d in got[:-1])
+    name, data = got[-1]
+    assert name == "error"
+    assert data["error"]["code"] == "stream_interrupted"
+    assert data["partial"] is True
+    assert not any("done" in d for _, d in got)
+
+
+async def test_a_mid_stream_error_event_ends_with_stream_interrupted(rig: Rig, app: SampleApp) -> None:
+    await rig.fault(fault={"kind": "partial", "after_tokens": 3, "mode": "error_event"})
+    reply = await rig.post(app, "/chat", {"message": "hello"})
+    name, data = events(reply)[-1]
+    assert (name, data["error"]["code"]) == ("error", "stream_interrupted")
+
+
+async def test_when_the_primary_fails_before_its_first_chunk_the_fallback_streams_signalled(
+    rig: Rig, app: SampleApp
+) -> None:
+    await rig.fault(match={"model": "gpt-4o"}, fault={"kind": "http_error", "status": 503})
+    reply = await rig.post(app, "/chat", {"message": "hello"}, {"X-Request-Id": "r-fb"})
+    assert reply.status == 200
+    assert reply.headers["x-degraded"] == "fallback"
+    done = events(reply)[-1][1]
+    assert (done["model"], done["degraded"]) == ("gpt-4o-mini", True)
+    calls = await rig.settled(3)
+    assert [c.model for c in calls] == ["gpt-4o", "gpt-4o", "gpt-4o-mini"]
+
+
+async def test_a_stream_that_never_opens_is_a_json_503(rig: Rig, app: SampleApp) -> None:
+    await rig.fault(fault={"kind": "http_error", "status": 502})
+    reply = await rig.post(app, "/chat", {"message": "hello"})
+    assert reply.status == 503
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json()["error"]["code"] == "provider_unavailable"
+
+
+async def test_a_message_over_budget_is_a_413_before_any_call(rig: Rig) -> None:
+    async with rig.app({**QUICK, "routes": {"chat": {"max_input_tokens": 50}}}) as app:
+        reply = await rig.post(app, "/chat", {"message": "words " * 100})
+    assert reply.status == 413
+    assert reply.json()["error"]["code"] == "input_too_long"
+    assert rig.calls() == []
+
+
+async def test_a_bad_history_turn_is_400(rig: Rig, app: SampleApp) -> None:
+    reply = await rig.post(app, "/chat", {"message": "hi", "history": [{"role": "system", "content": "x"}]})
+    assert reply.status == 400
+    assert "history.0.role" in reply.json()["error"]["message"]
+
+
+async def test_a_stalled_stream_ends_with_stream_interrupted_when_the_route_time_runs_out(rig: Rig) -> None:
+    await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 3000})
+    async with rig.app({**QUICK, "routes": {"chat": {"timeout_s": 0.5}}}) as app:
+        reply = await rig.post(app, "/chat", {"message": "hello"})
+    name, data = events(reply)[-1]
+    assert (name, data["error"]["code"]) == ("error", "stream_interrupted")
+    assert "time ran out" in data["error"]["message"]
+
+
+async def test_a_caller_that_leaves_mid_stream_cancels_the_provider_stream(rig: Rig, app: SampleApp) -> None:
+    await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 200})
+    async with rig.http.post(app.url + "/chat", json={"message": "hello"}) as resp:
+        assert resp.status == 200
+        await resp.content.readuntil(b"\n\n")  # the first delta
+        resp.close()
+    [call] = await rig.settled(1)
+    assert call.outcome == "client_cancelled"
