@@ -25,7 +25,7 @@ RUN_TIMEOUT_S = 240
 CAUGHT_BY: dict[str, tuple[str, set[str]]] = {
     "unbounded_retries": ("retry-storm.yaml", {"retries"}),
     "silent_fallback": ("provider-unavailable.yaml", {"no_silent_fallback", "degradation"}),
-    "no_token_cap": ("over-budget-prompt.yaml", {"budget", "degradation"}),
+    "no_token_cap": ("over-budget-prompt.yaml", {"budget"}),
     "ignore_retry_after": ("rate-limit-storm.yaml", {"retry_after_respected"}),
     "no_attribution": ("attribution-audit.yaml", {"attribution"}),
     "no_request_id": ("attribution-audit.yaml", {"correlation"}),
