@@ -6,10 +6,16 @@ documented stand-in, Claude; o200k for gpt-4o and newer OpenAI families).
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from typing import Protocol
 
-import bpe_openai
+# bpe-openai reads its encodings through the legacy `importlib.resources.open_binary`, which
+# warns at import and at first load; a user's test suite with `filterwarnings = error` must not
+# fail for it.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+    import bpe_openai
 
 
 class Encoding(Protocol):
@@ -23,7 +29,9 @@ class Encoding(Protocol):
 @cache
 def encoding(name: str) -> Encoding:
     """The (shared, cached) encoding called `name`."""
-    enc: Encoding = bpe_openai.get_encoding(name)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+        enc: Encoding = bpe_openai.get_encoding(name)
     return enc
 
 

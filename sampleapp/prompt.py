@@ -8,15 +8,21 @@ provider call) or trims what it may trim; the caller is told which.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal, Protocol
 
-import bpe_openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from sampleapp.errors import RouteError
+
+# bpe-openai reads its data through the legacy `importlib.resources.open_binary`, which warns.
+_LEGACY_RESOURCES = "open_binary is deprecated"
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", _LEGACY_RESOURCES, DeprecationWarning)
+    import bpe_openai
 
 Role = Literal["system", "user", "assistant"]
 
@@ -42,7 +48,9 @@ def encoding_name(model: str) -> str:
 @cache
 def _encoding(name: str) -> _Encoding:
     # Loading an encoding takes about a second: once per process, never per request.
-    enc: _Encoding = bpe_openai.get_encoding(name)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _LEGACY_RESOURCES, DeprecationWarning)
+        enc: _Encoding = bpe_openai.get_encoding(name)
     return enc
 
 

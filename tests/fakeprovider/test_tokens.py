@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from fakeprovider import tokens
@@ -49,3 +52,14 @@ def test_counts_are_the_real_bpe_counts(text: str, cl100k: int, o200k: int) -> N
 
 def test_encoding_is_shared_between_calls() -> None:
     assert tokens.encoding("o200k_base") is tokens.encoding("o200k_base")
+
+
+def test_importing_and_loading_the_tokenizer_warns_nothing() -> None:
+    # A user's suite with `filterwarnings = error` imports fakeprovider (the pytest plugin does).
+    code = (
+        "from fakeprovider import tokens; tokens.count('hi', 'cl100k_base'); tokens.count('hi', 'o200k_base')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
