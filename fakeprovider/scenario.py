@@ -171,4 +171,9 @@ def format_validation_error(e: ValidationError) -> str:
 
 
 def scenario_json(s: Scenario) -> bytes:
-    return orjson.dumps(s.model_dump(mode="json", by_alias=True, exclude_defaults=True))
+    """The scenario as compact JSON that can be PUT back: defaults left out, except each fault's
+    `kind`, which is the discriminator that says what the rest means."""
+    data = s.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for rule, dumped in zip(s.faults, data.get("faults", []), strict=True):
+        dumped["fault"] = {"kind": rule.fault.kind, **dumped.get("fault", {})}
+    return orjson.dumps(data)

@@ -57,6 +57,23 @@ def test_get_scenario_returns_the_scenario_in_force() -> None:
     assert body == {"seed": 5}
 
 
+def test_the_scenario_read_back_can_be_put_back() -> None:
+    scenario = {
+        "seed": 5,
+        "limits": [{"scope": "tenant", "tpm": 1000}],
+        "faults": [
+            {"name": "outage", "match": {"model": "gpt-4o"}, "fault": {"kind": "http_error"}},
+            {"fault": {"kind": "rate_limit", "retry_after_ms": 250}, "probability": 0.5},
+        ],
+    }
+    with FakeProviderThread(latency="none", scenario=scenario) as p:
+        _, shown = _json("GET", p.url + "/control/scenario")
+        assert shown["faults"][0]["fault"]["kind"] == "http_error"
+        status, body = _json("PUT", p.url + "/control/scenario", json.dumps(shown).encode())
+        assert status == 200, body
+        assert _json("GET", p.url + "/control/scenario")[1] == shown
+
+
 def test_put_scenario_as_yaml_puts_it_in_force(
     provider: FakeProviderThread, openai_client: openai.OpenAI
 ) -> None:
