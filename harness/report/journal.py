@@ -27,7 +27,18 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "percentiles": analysis.PERCENTILE_METHOD,
 }
 
-_RUN_KEYS = ("experiment", "source", "started_at", "status", "error", "phases", "requests", "ledger")
+_RUN_KEYS = (
+    "experiment",
+    "source",
+    "started_at",
+    "load_started_at",
+    "status",
+    "error",
+    "phases",
+    "fault_rules",
+    "requests",
+    "ledger",
+)
 
 
 def _default(value: Any) -> Any:

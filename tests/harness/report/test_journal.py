@@ -20,6 +20,15 @@ def test_journal_round_trips_run_and_results(tmp_path: Path) -> None:
     assert back_results == results
 
 
+def test_journal_round_trips_the_load_start_and_the_fault_rules(tmp_path: Path) -> None:
+    run = make_run()
+    run.load_started_at = run.started_at + 1.5
+    run.fault_rules = [{"name": "outage/primary-503", "fault": {"kind": "http_error", "status": 503}}]
+    back_run, _ = read_journal(write_journal(tmp_path / "run.json", run, make_results()))
+    assert back_run.load_started_at == run.load_started_at
+    assert back_run.fault_rules == run.fault_rules
+
+
 def test_journal_holds_every_record_and_the_metric_definitions(tmp_path: Path) -> None:
     run = make_run()
     write_journal(tmp_path / "run.json", run, make_results(), METRIC_DEFINITIONS)
