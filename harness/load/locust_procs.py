@@ -1,0 +1,82 @@
+"""The locust processes of one run: started in their own sessions with their output in log
+files, watched, and always stopped (SIGTERM to the process group, then SIGKILL)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import ChildCrashed
+
+STOP_TIMEOUT_S = 5.0
+TAIL_LINES = 25
+
+
+class LocustProcess:
+    def __init__(self, name: str, proc: asyncio.subprocess.Process, log: Path) -> None:
+        self.name = name
+        self.proc = proc
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    def tail(self) -> str:
+        """The last lines of its output (locust logs to stderr)."""
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-TAIL_LINES:])
+
+    def crashed(self, when: str) -> ChildCrashed:
+        tail = self.tail()
+        return ChildCrashed(
+            f"{self.name} exited with status {self.proc.returncode} {when}" + (f":\n{tail}" if tail else "")
+        )
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                await self.proc.wait()
+
+
+async def start_locust(name: str, args: Sequence[str], log: Path) -> LocustProcess:
+    """`python -m locust ARGS` in its own session, stdout and stderr to `log`."""
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "locust",
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    return LocustProcess(name, proc, log)
+
+
+def free_port() -> int:
+    """A port free on loopback now (locust's master cannot bind port 0 and say which it got)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
