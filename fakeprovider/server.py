@@ -72,8 +72,11 @@ class FakeProvider:
         ledger: Path | None = None,
         control_token: str | None = None,
         clock: VirtualTime | None = None,
+        warm: bool | None = None,
     ) -> None:
-        """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds)."""
+        """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds).
+        `warm`: load the tokenizer and content pools before listening (default: when realistic)."""
+        self._warm_first = latency == "realistic" if warm is None else warm
         config = ProviderConfig(
             host=host,
             port=port,
@@ -105,9 +108,9 @@ class FakeProvider:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        if self.state.realistic:
-            # Realistic pacing is measured from the first call, so pay the tokenizer and
-            # content-pool set-up now rather than inside the first call's TTFT.
+        if self._warm_first:
+            # Latency is measured from the first call, so pay the tokenizer and content-pool
+            # set-up now rather than inside the first calls' TTFT.
             await asyncio.to_thread(self._warm)
         runner = web.AppRunner(
             create_app(self.state),
@@ -170,6 +173,11 @@ class FakeProviderThread:
     @property
     def state(self) -> ProviderState:
         return self.provider.state
+
+    @property
+    def thread(self) -> threading.Thread:
+        """The thread serving: log records of errors in the server carry its ident."""
+        return self._thread
 
     def _run(self) -> None:
         # The loop is made (and always closed) here, so a handle never started leaks nothing.

@@ -10,13 +10,6 @@ import warnings
 from functools import cache
 from typing import Protocol
 
-# bpe-openai reads its encodings through the legacy `importlib.resources.open_binary`, which
-# warns at import and at first load; a user's test suite with `filterwarnings = error` must not
-# fail for it.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
-    import bpe_openai
-
 
 class Encoding(Protocol):
     name: str
@@ -29,8 +22,14 @@ class Encoding(Protocol):
 @cache
 def encoding(name: str) -> Encoding:
     """The (shared, cached) encoding called `name`."""
+    # Imported here: bpe-openai takes half a second to import, which modules that only need the
+    # fault and rule models (experiment files, locust workers) should not pay. It reads its data
+    # through the legacy `importlib.resources.open_binary`, which warns; a user's test suite
+    # with `filterwarnings = error` must not fail for that.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+        import bpe_openai
+
         enc: Encoding = bpe_openai.get_encoding(name)
     return enc
 

@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                 scenario=args.scenario,
                 ledger=args.ledger,
                 control_token=args.control_token,
+                warm=True,  # ready means ready: the first calls must not pay the tokenizer's set-up
             )
             asyncio.run(serve_forever(provider))
             return 0

@@ -146,3 +146,12 @@ def test_scenario_file_name_given_as_text_is_loaded(tmp_path: Path) -> None:
 def test_scenario_yaml_text_is_parsed() -> None:
     with FakeProviderThread(latency="none", scenario="seed: 23") as provider:
         assert _health(provider.url)["seed"] == 23
+
+
+@pytest.mark.parametrize(("latency", "warm", "warmed"), [("none", None, False), ("none", True, True)])
+def test_warm_builds_the_content_pools_before_listening(
+    latency: str, warm: bool | None, warmed: bool
+) -> None:
+    with FakeProviderThread(latency=latency, warm=warm) as p:
+        built = set(p.state.pools._pools)
+    assert (built == {"o200k_base", "cl100k_base"}) is warmed
