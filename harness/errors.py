@@ -12,6 +12,11 @@ class InvalidExperiment(HarnessError):
     what was expected."""
 
 
+class InvalidRoutes(HarnessError):
+    """A routes file that cannot be read or validated: the message names the file, the field
+    path, the line and what was expected."""
+
+
 class TargetError(HarnessError):
     """The target refused to start, is not reachable, or is not allowed (non-loopback)."""
 

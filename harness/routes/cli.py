@@ -54,7 +54,8 @@ def main(args: argparse.Namespace) -> int:
     """Run one of `COMMANDS`; exit 0 ok, 1 a route is not ready, 2 bad input."""
     from rich.console import Console
 
-    from harness.routes.load import InvalidRoutes, load_routes
+    from harness.errors import InvalidRoutes
+    from harness.routes.load import load_routes
 
     if getattr(args, "time_scale", 1.0) <= 0:
         print(f"rehearse {args.command}: --time-scale must be > 0", file=sys.stderr)

@@ -12,14 +12,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from harness.errors import HarnessError
+from harness.errors import InvalidRoutes
 from harness.experiment.load import format_errors
 from harness.routes.spec import RoutesFile
-
-
-class InvalidRoutes(HarnessError):
-    """A routes file that cannot be read or validated; the message names the file, the field
-    path, the line and what was expected."""
 
 
 def parse_routes(text: str, source: str) -> RoutesFile:

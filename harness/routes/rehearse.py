@@ -20,11 +20,12 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.contract.base import ClauseResult
+from harness.errors import InvalidRoutes
 from harness.events import Handlers
 from harness.experiment.load import load_experiment
 from harness.report.figures import overall_verdict
 from harness.routes.lint import RouteLint, lint
-from harness.routes.load import InvalidRoutes, load_routes
+from harness.routes.load import load_routes
 from harness.routes.plan import Planned, plan, write_plan
 from harness.routes.spec import FAILURE_MODES, FailureMode
 from harness.run.main import handlers_for, run_all

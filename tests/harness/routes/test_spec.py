@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.routes.load import InvalidRoutes, load_routes, parse_routes, validate_routes
+from harness.errors import InvalidRoutes
+from harness.routes.load import load_routes, parse_routes, validate_routes
 from harness.routes.spec import CacheLayer, RoutesFile
 from tests.harness.routes.specs import SHIPPED_ROUTES, complete_spec, drop_field, set_field
 
