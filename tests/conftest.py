@@ -11,6 +11,16 @@ import pytest
 
 from fakeprovider import FakeProviderThread
 from fakeprovider.ledger import LedgerRecord
+from tests.main_job import RUN_TIMEOUT_S, MainJob, run_main_job
+
+
+@pytest.fixture(scope="session")
+def main_job(tmp_path_factory: pytest.TempPathFactory) -> MainJob:
+    """The README's main job (`rehearse run experiments/ …`), run once for the whole session."""
+    return run_main_job(tmp_path_factory.mktemp("main-job"))
+
+
+MAIN_JOB_TIMEOUT_S = RUN_TIMEOUT_S + 60
 
 
 @pytest.fixture

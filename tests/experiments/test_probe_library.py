@@ -2,12 +2,12 @@
 against the correct app, and every flaw switch is caught by the clause that exists to catch it.
 
 Each run is `rehearse run` as a user runs it (a real process starting the fake provider and the
-sampleapp as its own children), shortened with --time-scale rather than with other files.
+sampleapp as its own children), shortened with --time-scale rather than with other files. The
+runs against the correct app are the README's main job (tests/main_job.py), run once.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import MAIN_JOB_TIMEOUT_S
+from tests.main_job import TIME_SCALE, MainJob, journals
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
-PROBES = sorted(p for p in EXPERIMENTS.glob("*.yaml") if "locust" not in p.name)
-TIME_SCALE = "0.4"
+PROBES = sorted(EXPERIMENTS.glob("*.yaml"))
 RUN_TIMEOUT_S = 240
 
 # flaw -> (the experiment that must catch it, the clauses that must fail there)
@@ -38,13 +40,7 @@ def rehearse_run(tmp_path: Path, paths: list[Path], *extra: str) -> tuple[int, l
     cmd = [sys.executable, "-m", "harness.cli", "run", *map(str, paths)]
     cmd += ["--time-scale", TIME_SCALE, "--json", str(out), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=ROOT)
-    journals = [json.loads(out.read_text())] if out.exists() else []
-    journals += [json.loads(p.read_text()) for p in sorted(tmp_path.glob("journal.*.json"), key=_index)]
-    return proc.returncode, journals, proc.stdout + proc.stderr
-
-
-def _index(path: Path) -> int:
-    return int(path.stem.rsplit(".", 1)[1])
+    return proc.returncode, journals(out), proc.stdout + proc.stderr
 
 
 def clause_table(journal: dict[str, Any]) -> str:
@@ -52,15 +48,6 @@ def clause_table(journal: dict[str, Any]) -> str:
         f"  {r['title']}: {r['verdict']} (expected {r['expected']}; observed {r['observed']})"
         for r in journal["results"]
     )
-
-
-@pytest.fixture(scope="module")
-def correct_app_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Every probe, run once against the correct sampleapp, by file name."""
-    tmp = tmp_path_factory.mktemp("probes")
-    _, journals, output = rehearse_run(tmp, PROBES)
-    assert len(journals) == len(PROBES), output
-    return {Path(j["source"]).name: j for j in journals}
 
 
 def test_every_probe_is_a_valid_experiment_with_its_comment() -> None:
@@ -78,12 +65,11 @@ def test_every_probe_is_a_valid_experiment_with_its_comment() -> None:
         assert len(head) > 200, f"{path.name}: needs its paragraph of why"
 
 
-@pytest.mark.timeout(RUN_TIMEOUT_S + 30)
+@pytest.mark.timeout(MAIN_JOB_TIMEOUT_S)
 @pytest.mark.parametrize("probe", [p.name for p in PROBES])
-def test_probe_holds_against_the_correct_sampleapp(
-    correct_app_runs: dict[str, dict[str, Any]], probe: str
-) -> None:
-    journal = correct_app_runs[probe]
+def test_probe_holds_against_the_correct_sampleapp(main_job: MainJob, probe: str) -> None:
+    # The README's main job runs every probe against the correct sampleapp (once per session).
+    journal = main_job.journals[probe]
     verdicts = {r["verdict"] for r in journal["results"]}
     assert journal["status"] == "completed", journal["error"]
     assert verdicts == {"pass"}, f"{probe}:\n{clause_table(journal)}"
