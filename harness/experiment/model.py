@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from fakeprovider.rules import FaultRule
 from harness.contract import REGISTRY as CLAUSES
 from harness.contract import Clause
+from harness.network.spec import ToxicSpec
 
 
 class FieldError(ValueError):
@@ -89,18 +90,17 @@ class ProviderSpec(_Strict):
         return self
 
 
-class Toxic(_Strict):
-    type: Literal[
-        "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "noop"
-    ]
-    name: str | None = None
-    stream: Literal["upstream", "downstream"] = "downstream"
-    toxicity: float = Field(default=1.0, ge=0, le=1)
-    attributes: dict[str, float] = Field(default_factory=dict)
-
-
 class Network(_Strict):
-    toxics: list[Toxic] = Field(default_factory=list)
+    """A Toxiproxy proxy between the target and the provider (the target is pointed at it)."""
+
+    toxics: list[ToxicSpec] = Field(default_factory=list, description="toxics for the whole run")
+    listen_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="port the proxy listens on: where a `url:` target's model base URL points "
+        "(default: `provider.port`, which the provider then gives up to the proxy)",
+    )
 
 
 class Load(_Strict):
@@ -169,7 +169,7 @@ class Phase(_Strict):
     name: str = Field(min_length=1)
     duration_s: float = Field(gt=0)
     faults: list[PhaseFault] = Field(default_factory=list)
-    toxics: list[Toxic] = Field(default_factory=list)
+    toxics: list[ToxicSpec] = Field(default_factory=list, description="toxics for this phase only")
 
 
 class ClauseSpec(BaseModel):
@@ -215,6 +215,7 @@ class Experiment(_Strict):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise FieldError(("phases", i, "name"), f"duplicate phase name {name!r}")
+        self._network_consistent()
         total = sum(p.duration_s for p in self.phases)
         if self.load.duration_s is None and not self.phases:
             raise FieldError(("load", "duration_s"), "give `load.duration_s` or `phases`")
@@ -231,6 +232,45 @@ class Experiment(_Strict):
                     ("contract", i, clause.name, "phase"), f"no phase named {phase!r} (phases: {names})"
                 )
         return self
+
+    @property
+    def uses_network(self) -> bool:
+        return self.network is not None or any(p.toxics for p in self.phases)
+
+    def _network_consistent(self) -> None:
+        if not self.uses_network:
+            return
+        listen = self.network.listen_port if self.network is not None else None
+        if self.target.app is None and listen is None and self.provider.port is None:
+            raise FieldError(
+                ("network", "listen_port"),
+                "a `url:` target must call the provider through the proxy: give `network.listen_port` "
+                "(or `provider.port`), the port your service's model base URL points at",
+            )
+        if self.load.engine == "locust":
+            for i, phase in enumerate(self.phases):
+                if phase.toxics:
+                    raise FieldError(
+                        ("phases", i, "toxics"),
+                        "phase toxics need the asyncio engine (locust starts its load on its own clock): "
+                        "put them under `network.toxics` for the whole run",
+                    )
+        whole_run = [t.toxic_name for t in self.network.toxics] if self.network is not None else []
+        for j, name in enumerate(whole_run):
+            if name in whole_run[:j]:
+                raise FieldError(
+                    ("network", "toxics", j, "name"), f"two toxics named {name!r}: give one another `name`"
+                )
+        for i, phase in enumerate(self.phases):
+            seen = list(whole_run)
+            for j, toxic in enumerate(phase.toxics):
+                if toxic.toxic_name in seen:
+                    raise FieldError(
+                        ("phases", i, "toxics", j, "name"),
+                        f"a toxic named {toxic.toxic_name!r} is already on the proxy in this phase: "
+                        "give it another `name`",
+                    )
+                seen.append(toxic.toxic_name)
 
     @property
     def duration_s(self) -> float:

@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import time
 import urllib.parse
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from harness.experiment.templates import RequestFactory
 from harness.load import drive
 from harness.run.children import Child, start_child
 from harness.run.model import PhaseWindow, Run
+from harness.run.network import NetworkFaults
 from harness.run.provider_api import ProviderAPI
 
 READY_TIMEOUT_S = 15.0
@@ -132,6 +134,7 @@ class Runner:
         self.seed = options.seed if options.seed is not None else self.exp.seed
         self.children: list[Child] = []
         self.added_rules: list[str] = []
+        self.network = NetworkFaults(self.exp, uuid.uuid4().hex[:8]) if self.exp.uses_network else None
 
     def _new_run(self) -> Run:
         data = self.exp.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -172,7 +175,9 @@ class Runner:
 
     async def _start_up(self, session: aiohttp.ClientSession) -> tuple[ProviderAPI, str]:
         api = await self._provider(session)
-        return api, await self._target(api.url)
+        # With a `network` section the target calls the provider through the proxy.
+        provider_for_target = api.url if self.network is None else await self.network.open(api.url)
+        return api, await self._target(provider_for_target)
 
     @staticmethod
     async def _unless_stopped(work: Coroutine[Any, Any, _T], stop: asyncio.Event) -> _T:
@@ -194,7 +199,10 @@ class Runner:
         url = self.options.provider_url or self.exp.provider.url
         if url is None:
             spec = self.exp.provider
-            args = ["-m", "harness.cli", "serve", "--port", str(spec.port or 0), "--latency", spec.latency]
+            # A proxy in front of the provider takes over its fixed port (the one the target
+            # was configured with) unless the network section names its own.
+            port = 0 if self.network is not None and self.network.listen_port == spec.port else spec.port or 0
+            args = ["-m", "harness.cli", "serve", "--port", str(port), "--latency", spec.latency]
             args += ["--seed", str(spec.seed if spec.seed is not None else self.seed)]
             if spec.scenario is not None:
                 scenario = (self.source.parent / spec.scenario).resolve()
@@ -251,6 +259,9 @@ class Runner:
         phase_task = asyncio.create_task(self._announce_phases(windows))
         await api.start_clock()
         run.load_started_at = time.time()
+        toxics = None if self.network is None else asyncio.create_task(self.network.follow(windows))
+        if toxics is not None:
+            toxics.add_done_callback(lambda t: halt.set() if not t.cancelled() and t.exception() else None)
         try:
             if self.exp.load.engine == "locust":
                 from harness.load.locust import drive_locust
@@ -276,10 +287,14 @@ class Runner:
         finally:
             watch.cancel()
             phase_task.cancel()
+            if toxics is not None:
+                toxics.cancel()
             if halt.is_set():  # stopped early: the phases as they ran, not as planned
                 run.phases = cut_short(windows, time.time() - run.load_started_at)
         for child in self.children:
             child.check()  # a crash mid-run is an error, with the requests kept
+        if toxics is not None and toxics.done() and not toxics.cancelled() and toxics.exception():
+            raise HarnessError(str(toxics.exception()))
         await asyncio.sleep(LEDGER_SETTLE_S)  # the provider writes a record after its answer
         run.ledger = await api.ledger(since)
 
@@ -302,6 +317,8 @@ class Runner:
             stopped.cancel()
 
     async def _teardown(self, api: ProviderAPI | None) -> None:
+        if self.network is not None:
+            await self.network.close()
         if api is not None and self.added_rules and all(c.alive() for c in self.children):
             try:
                 for name in self.added_rules:
