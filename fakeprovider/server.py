@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import signal
-import sys
-import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -27,6 +24,8 @@ from fakeprovider.scenario import (
     parse_scenario,
 )
 from fakeprovider.state import Latency, ProviderConfig, ProviderState
+from fakeprovider.threaded import ServerThread
+from fakeprovider.threaded import serve_forever as serve_forever  # `rehearse serve`
 
 # How long a stop waits for calls in flight (a hung or slow stream) before cutting them.
 SHUTDOWN_TIMEOUT_S = 0.5
@@ -156,87 +155,16 @@ class FakeProvider:
         await self.stop()
 
 
-class FakeProviderThread:
+class FakeProviderThread(ServerThread[FakeProvider]):
     """The fake model server on its own event loop in a daemon thread, for synchronous code."""
 
     def __init__(self, **kwargs: object) -> None:
-        self.provider = FakeProvider(**kwargs)  # type: ignore[arg-type]
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._run, name="rehearsal-fakeprovider", daemon=True)
-        self._started = threading.Event()
-        self._error: BaseException | None = None
+        super().__init__(FakeProvider(**kwargs), "rehearsal-fakeprovider")  # type: ignore[arg-type]
 
     @property
-    def url(self) -> str:
-        return self.provider.url
+    def provider(self) -> FakeProvider:
+        return self.server
 
     @property
     def state(self) -> ProviderState:
-        return self.provider.state
-
-    @property
-    def thread(self) -> threading.Thread:
-        """The thread serving: log records of errors in the server carry its ident."""
-        return self._thread
-
-    def _run(self) -> None:
-        # The loop is made (and always closed) here, so a handle never started leaks nothing.
-        loop = self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            try:
-                loop.run_until_complete(self.provider.start())
-            except BaseException as e:
-                self._error = e
-                return
-            finally:
-                self._started.set()
-            loop.run_forever()
-            loop.run_until_complete(self.provider.stop())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-    def start(self) -> Self:
-        self._thread.start()
-        self._started.wait()
-        if self._error is not None:
-            self._thread.join(timeout=10)
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and wait until its port is free."""
-        loop = self._loop
-        if self._thread.is_alive() and loop is not None:
-            loop.call_soon_threadsafe(loop.stop)
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-async def serve_forever(provider: FakeProvider) -> None:
-    """Run until SIGINT or SIGTERM, printing the `listening on` line first."""
-    # Handlers go in before the `listening on` line, so a signal sent as soon as a
-    # supervisor reads it still stops the server cleanly.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await provider.start()
-    print(f"listening on {provider.url}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await provider.stop()
-        print("stopped", file=sys.stderr, flush=True)
+        return self.server.state
