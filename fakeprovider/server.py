@@ -27,6 +27,8 @@ from fakeprovider.state import Latency, ProviderConfig, ProviderState
 from fakeprovider.threaded import ServerThread
 from fakeprovider.threaded import serve_forever as serve_forever  # `rehearse serve`
 
+ENCODINGS = ("o200k_base", "cl100k_base")
+
 # How long a stop waits for calls in flight (a hung or slow stream) before cutting them.
 SHUTDOWN_TIMEOUT_S = 0.5
 
@@ -74,7 +76,7 @@ class FakeProvider:
         warm: bool | None = None,
     ) -> None:
         """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds).
-        `warm`: load the tokenizer and content pools before listening (default: when realistic)."""
+        `warm`: build the content pools before listening (default: when realistic)."""
         self._warm_first = latency == "realistic" if warm is None else warm
         config = ProviderConfig(
             host=host,
@@ -107,10 +109,10 @@ class FakeProvider:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        if self._warm_first:
-            # Latency is measured from the first call, so pay the tokenizer and content-pool
-            # set-up now rather than inside the first calls' TTFT.
-            await asyncio.to_thread(self._warm)
+        # The tokenizer loads once per process (about a second): always before listening, so a
+        # first call is never held up by it (its fault windows are judged when it is parsed).
+        # Content pools are per provider and cheaper: built first only when asked (`warm`).
+        await asyncio.to_thread(self._warm if self._warm_first else self._load_encodings)
         runner = web.AppRunner(
             create_app(self.state),
             handler_cancellation=True,
@@ -131,9 +133,14 @@ class FakeProvider:
         sockname = runner.addresses[0]
         self.port = int(sockname[1])
 
-    def _warm(self) -> None:
-        for name in ("o200k_base", "cl100k_base"):
+    @staticmethod
+    def _load_encodings() -> None:
+        for name in ENCODINGS:
             tokens.encoding(name)
+
+    def _warm(self) -> None:
+        self._load_encodings()
+        for name in ENCODINGS:
             self.state.pools.get(name)
 
     async def stop(self) -> None:
