@@ -150,6 +150,7 @@ class Pacing:
     error_max_ms: float
     error_mean_ms: float
     server_cpu_core: float  # server CPU time over the window: share of one core
+    server_wait_core: float  # time the server was runnable but core 0 ran another process
     client_cpu_core: float
     client_lag_p99_ms: float  # how late the client's own 1 ms timer ran: its timestamps are that late
     client_lag_max_ms: float
@@ -248,7 +249,8 @@ async def measure_pacing(
     )
     hits0 = (await rule_hits(server.url)).get("slow", 0)
     watcher = asyncio.create_task(watch_lag())
-    cpu0, own0, t0 = server.cpu_seconds(), pt.own_cpu_seconds(), time.perf_counter()
+    cpu0, wait0, own0 = server.cpu_seconds(), server.wait_seconds(), pt.own_cpu_seconds()
+    t0 = time.perf_counter()
     # Bounded: every stream should take about max_tokens x inter_token_ms.
     limit = ramp_s + per_stream * (max_tokens * inter_token_ms / 1000 * 4 + 10)
     try:
@@ -260,6 +262,7 @@ async def measure_pacing(
             c.close()
     seconds = time.perf_counter() - t0
     cpu = server.cpu_seconds() - cpu0
+    wait = server.wait_seconds() - wait0
     own = pt.own_cpu_seconds() - own0
     await watcher
     hits = (await rule_hits(server.url)).get("slow", 0) - hits0
@@ -281,6 +284,7 @@ async def measure_pacing(
         error_max_ms=max(errors),
         error_mean_ms=statistics.fmean(errors),
         server_cpu_core=cpu / seconds,
+        server_wait_core=wait / seconds,
         client_cpu_core=own / seconds,
         client_lag_p99_ms=pt.percentile(lags, 0.99),
         client_lag_max_ms=max(lags),
@@ -304,7 +308,10 @@ def print_pacing(p: Pacing) -> None:
         f"max {p.error_max_ms:+.2f}  mean {p.error_mean_ms:+.2f}"
     )
     print(f"  p99 error {p.error_p99_ms:.2f} ms (target <= {TARGET_P99_ERROR_MS:g}: {verdict})")
-    print(f"  server CPU during the run: {p.server_cpu_core:.0%} of a core")
+    print(
+        f"  server CPU during the run: {p.server_cpu_core:.0%} of a core; it waited for core 0 "
+        f"{p.server_wait_core:.1%} of the run (other processes on it)"
+    )
     late = "which does not move kernel times" if p.clock == "kernel" else "so are its times"
     print(
         f"  client: CPU {p.client_cpu_core:.0%} of a core; its loop ran late by "

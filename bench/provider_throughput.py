@@ -78,6 +78,7 @@ class Measurement:
     p99_ms: float
     server_cpu_s: float
     server_busy: float  # share of core 0 the server used during the window
+    server_waited: float  # share of the window the server was ready to run but core 0 ran another process
     cpu_us_per_req: float
     cpu_us_per_chunk: float | None
     client_cpu_us_per_req: float
@@ -126,6 +127,12 @@ class Server:
         stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
         fields = stat.rpartition(")")[2].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def wait_seconds(self) -> float:
+        """Time the server was ready to run but waited for a core (`/proc/PID/schedstat`): what
+        other processes on core 0 took from it."""
+        assert self.proc is not None
+        return int(Path(f"/proc/{self.proc.pid}/schedstat").read_text().split()[1]) / 1e9
 
     def stderr_tail(self, n: int = 2000) -> str:
         if self._stderr is None:
@@ -276,9 +283,10 @@ async def measure(server: Server, workload: str, settings: Settings) -> Measurem
     load = Load(server.url, settings.concurrency)
     try:
         await load.drive(workload, settings.warmup_requests, settings.warmup_seconds)
-        cpu0, own0 = server.cpu_seconds(), own_cpu_seconds()
+        cpu0, wait0, own0 = server.cpu_seconds(), server.wait_seconds(), own_cpu_seconds()
         run = await load.drive(workload, settings.requests, settings.seconds)
         cpu = server.cpu_seconds() - cpu0
+        waited = server.wait_seconds() - wait0
         own = own_cpu_seconds() - own0
     finally:
         load.close()
@@ -299,6 +307,7 @@ async def measure(server: Server, workload: str, settings: Settings) -> Measurem
         p99_ms=percentile(run.latencies, 0.99) * 1000,
         server_cpu_s=cpu,
         server_busy=cpu / run.seconds,
+        server_waited=waited / run.seconds,
         cpu_us_per_req=cpu / done * 1e6,
         cpu_us_per_chunk=cpu / run.chunks * 1e6 if stream and run.chunks else None,
         client_cpu_us_per_req=own / done * 1e6,
@@ -370,6 +379,7 @@ def print_table(results: dict[str, dict[str, Measurement]], ratio: dict[str, flo
         "CPU µs/req",
         "CPU µs/chunk",
         "core0 busy",
+        "waited",
         "client µs/req",
         "errors",
     )
@@ -391,6 +401,7 @@ def print_table(results: dict[str, dict[str, Measurement]], ratio: dict[str, flo
                     f"{m.cpu_us_per_req:.0f}",
                     _fmt(m.cpu_us_per_chunk, ".1f"),
                     f"{m.server_busy:.0%}",
+                    f"{m.server_waited:.0%}",
                     f"{m.client_cpu_us_per_req:.0f}",
                     f"{m.errors:.0f}",
                 )

@@ -8,7 +8,10 @@ that every plan shares.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
+import sys
 from dataclasses import dataclass
 
 from faker import Faker
@@ -20,19 +23,43 @@ POOL_SIZE = 512
 
 
 @dataclass(frozen=True, slots=True)
+class Phrasing:
+    """One way to write a sentence out: its pieces, with running totals to cut it after any."""
+
+    pieces: tuple[TextDelta, ...]
+    text: str  # the pieces joined
+    tokens: int
+    ends: tuple[int, ...]  # tokens up to each piece boundary: 0, after the first, ..., `tokens`
+    lengths: tuple[int, ...]  # characters of `text` up to each boundary
+
+
+@dataclass(frozen=True, slots=True)
 class Sentence:
-    first: tuple[TextDelta, ...]  # pieces when it opens the reply
-    then: tuple[TextDelta, ...]  # pieces when it follows another sentence (" ...")
-    first_tokens: int
-    then_tokens: int
+    first: Phrasing  # when it opens the reply
+    then: Phrasing  # when it follows another sentence (" ...")
+
+
+@dataclass(slots=True)
+class Prose:
+    """Drawn prose: its events, and their text and token count, summed as they were drawn."""
+
+    events: list[TextDelta]
+    text: str
+    tokens: int
+    cut: bool  # pieces past the cap were dropped
+
+
+def _phrasing(text: str, encoding_name: str, deltas: dict[tuple[str, int], TextDelta]) -> Phrasing:
+    # A piece that recurs (" the", ".") is one shared event, so the events replies read stay
+    # few enough to sit in the CPU cache (about 1,800 instead of 13,000 for a default pool).
+    pieces = tuple(deltas.setdefault(p, TextDelta(*p)) for p in tokens.pieces(text, encoding_name))
+    ends = (0, *itertools.accumulate(e.tokens for e in pieces))
+    lengths = (0, *itertools.accumulate(len(e.text) for e in pieces))
+    return Phrasing(pieces, "".join(e.text for e in pieces), ends[-1], ends, lengths)
 
 
 def _sentence(text: str, encoding_name: str, deltas: dict[tuple[str, int], TextDelta]) -> Sentence:
-    # A piece that recurs (" the", ".") is one shared event, so the events replies read stay
-    # few enough to sit in the CPU cache (about 1,800 instead of 13,000 for a default pool).
-    first = tuple(deltas.setdefault(p, TextDelta(*p)) for p in tokens.pieces(text, encoding_name))
-    then = tuple(deltas.setdefault(p, TextDelta(*p)) for p in tokens.pieces(" " + text, encoding_name))
-    return Sentence(first, then, sum(e.tokens for e in first), sum(e.tokens for e in then))
+    return Sentence(_phrasing(text, encoding_name, deltas), _phrasing(" " + text, encoding_name, deltas))
 
 
 class ContentPool:
@@ -52,46 +79,36 @@ class ContentPool:
 
     def prose(self, rng: random.Random, n_tokens: int) -> list[tuple[str, int]]:
         """At least `n_tokens` tokens of prose as (text, tokens) pieces, in whole sentences."""
-        events, _ = self.prose_events(rng, n_tokens, None)
-        return [(e.text, e.tokens) for e in events]
+        return [(e.text, e.tokens) for e in self.prose_events(rng, n_tokens, None).events]
 
-    def prose_events(
-        self, rng: random.Random, n_tokens: int, cap: int | None
-    ) -> tuple[list[TextDelta], bool]:
+    def prose_events(self, rng: random.Random, n_tokens: int, cap: int | None) -> Prose:
         """At least `n_tokens` tokens of prose in whole sentences, as events cut before the first
-        piece that would pass `cap` tokens; and whether that cut dropped any.
-
-        Sentences past the cap are still drawn, so `rng` ends where the uncut draw leaves it.
-        """
+        piece that would pass `cap` tokens (no sentence is drawn past it)."""
         out: list[TextDelta] = []
-        drawn = 0
+        texts: list[str] = []  # whole sentences' texts: fewer to join than the pieces
         kept = 0
-        cut = False
+        room = sys.maxsize if cap is None else cap  # tokens that may still be kept
         sentences = self.sentences
         n_sentences = len(sentences)
         # One C call per draw (`randrange` is Python code, several calls deep): the index is
         # as deterministic per generator state, and biased by under 2**-40 for pools under 8,000.
         rand = rng.random
-        while drawn < n_tokens:
+        while kept < n_tokens:
             s = sentences[int(rand() * n_sentences)]
-            if drawn:
-                events, count = s.then, s.then_tokens
-            else:
-                events, count = s.first, s.first_tokens
-            drawn += count
-            if cut:
-                continue
-            if cap is None or kept + count <= cap:
-                out.extend(events)
+            p = s.then if kept else s.first
+            count = p.tokens
+            if count <= room:
+                out += p.pieces
+                texts.append(p.text)
                 kept += count
+                room -= count
                 continue
-            for e in events:
-                if kept + e.tokens > cap:
-                    break
-                out.append(e)
-                kept += e.tokens
-            cut = True
-        return out, cut
+            # The pieces that still fit: the last boundary at or under the room left.
+            i = bisect.bisect_right(p.ends, room) - 1
+            out += p.pieces[:i]
+            texts.append(p.text[: p.lengths[i]])
+            return Prose(out, "".join(texts), kept + p.ends[i], True)
+        return Prose(out, "".join(texts), kept, False)
 
     def sentence(self, rng: random.Random) -> str:
         return self.plain[rng.randrange(len(self.plain))]

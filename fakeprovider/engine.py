@@ -48,11 +48,19 @@ def roll(seed: int, rule: str, request_key: str, attempt: int) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+_MatchKey = tuple[str, str, str | None, str | None, str | None, bool]
+_MAX_MATCH_KEYS = 4096
+
+
 class Engine:
+    """The rules in force. Change them through `add`, `remove`, `clear` and `reset`: which rules
+    match a kind of call (api, model, tags, stream) is worked out once per kind and kept."""
+
     def __init__(self, rules: Iterable[FaultRule], seed: int, clock: ScenarioClock) -> None:
         self.seed = seed
         self.clock = clock
         self.rules: list[ActiveRule] = []
+        self._matching: dict[_MatchKey, tuple[ActiveRule, ...]] = {}
         for rule in rules:
             self.add(rule, added=False)
         self._scenario_rules = list(self.rules)
@@ -74,31 +82,46 @@ class Engine:
             raise RuleError(f"a fault rule named {name!r} already exists")
         active = ActiveRule(name, rule, build(rule.fault), added=added)
         self.rules.append(active)
+        self._matching.clear()
         return active
 
     def remove(self, name: str) -> bool:
         before = len(self.rules)
         self.rules = [r for r in self.rules if r.name != name]
+        self._matching.clear()
         return len(self.rules) < before
 
     def clear(self) -> None:
         self.rules = []
+        self._matching.clear()
 
     def reset(self) -> None:
         """Back to the scenario's own rules (added ones dropped, removed ones restored), hits zeroed."""
         self.rules = list(self._scenario_rules)
+        self._matching.clear()
         for r in self.rules:
             r.hits = 0
+
+    def _matching_rules(self, key: _MatchKey, tags: Tags) -> tuple[ActiveRule, ...]:
+        """The rules whose `match` takes calls of this kind, in order (kept for the next call)."""
+        api, model, _, _, _, stream = key
+        found = tuple(r for r in self.rules if r.rule.match.matches(api, model, tags, stream))
+        if len(self._matching) >= _MAX_MATCH_KEYS:
+            self._matching.clear()  # many tenants or routes: start over rather than grow
+        self._matching[key] = found
+        return found
 
     def decide(
         self, ctx: FaultContext, tags: Tags, stream: bool, attempt: int, request_key: str
     ) -> ActiveRule | None:
         """The first rule that matches this call and fires, its hit counted; else None."""
+        key = (ctx.api, ctx.model, tags.route, tags.feature, tags.tenant, stream)
+        matching = self._matching.get(key)
+        if matching is None:
+            matching = self._matching_rules(key, tags)
         now: float | None = None
-        for r in self.rules:
+        for r in matching:
             rule = r.rule
-            if not rule.match.matches(ctx.api, ctx.model, tags, stream):
-                continue
             if rule.first_attempts is not None and attempt > rule.first_attempts:
                 continue
             if rule.max_hits is not None and r.hits >= rule.max_hits:
@@ -110,7 +133,9 @@ class Engine:
                     continue
             if not r.fault.applies(ctx):
                 continue
-            if rule.probability < 1.0 and roll(self.seed, r.name, request_key, attempt) >= rule.probability:
+            p = rule.probability
+            # A roll is in [0, 1): at probability 0 nothing fires, and no roll is needed to know it.
+            if p < 1.0 and (p <= 0.0 or roll(self.seed, r.name, request_key, attempt) >= p):
                 continue
             r.hits += 1
             return r

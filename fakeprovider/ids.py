@@ -13,37 +13,45 @@ ALNUM = string.ascii_letters + string.digits
 _REJECT = bytes(range(248, 256))
 _TO_ALNUM = bytes(ord(ALNUM[b % 62]) for b in range(248)) + _REJECT
 _TO_LOWER = bytes(ord(ALNUM[b % 62].lower()) for b in range(248)) + _REJECT
-# One system call serves about a hundred ids.
-_BATCH = 4096
+# One system call serves a batch of ids.
+_IDS_PER_BATCH = 128
 
 
 class _Characters:
-    """Random characters of one alphabet, read from the OS a batch at a time."""
+    """Random strings of one alphabet, cut a batch at a time from bytes read from the OS."""
 
     def __init__(self, table: bytes) -> None:
         self._table = table
-        self._buf = ""
-        self._pos = 0
+        self._ready: dict[int, list[str]] = {}  # strings of each length, not handed out yet
         self._lock = threading.Lock()
 
     def take(self, n: int) -> str:
+        ready = self._ready.get(n)
+        if ready:
+            try:
+                # One C call, atomic under the GIL: no two threads get the same string, and
+                # the common case takes no lock.
+                return ready.pop()
+            except IndexError:
+                pass  # another thread took the last one
+        return self._refill(n)
+
+    def _refill(self, n: int) -> str:
         with self._lock:
-            pos = self._pos
-            end = pos + n
-            if end > len(self._buf):
-                fresh = self._buf[pos:]
-                while len(fresh) < n:
-                    fresh += os.urandom(max(_BATCH, 2 * n)).translate(self._table, _REJECT).decode("ascii")
-                self._buf = fresh
-                pos, end = 0, n
-            self._pos = end
-            return self._buf[pos:end]
+            need = n * _IDS_PER_BATCH
+            chars = ""
+            while len(chars) < need:
+                # About 3% of the bytes are dropped: an eighth more is nearly always enough.
+                chars += os.urandom(need + need // 8).translate(self._table, _REJECT).decode("ascii")
+            strings = [chars[i : i + n] for i in range(0, need, n)]
+            taken = strings.pop()
+            self._ready[n] = strings
+            return taken
 
     def forget(self) -> None:
         """Drop the batch: a forked child must not hand out its parent's characters."""
         self._lock = threading.Lock()
-        self._buf = ""
-        self._pos = 0
+        self._ready = {}
 
 
 _ALNUM_CHARS = _Characters(_TO_ALNUM)

@@ -114,10 +114,9 @@ class Ledger:
         self._seq = 0
         self._path = path
         self._sink: IO[bytes] | None = path.open("ab") if path is not None else None
-        self._totals = Totals()
-        # One Totals per (route, feature, tenant, model) seen; the per-dimension breakdowns are
-        # merged from these when a summary is read, so a call adds to two Totals, not five.
-        self._groups: dict[tuple[str, str, str, str], Totals] = {}
+        # One Totals per (route, feature, tenant, model) seen; the totals and the per-dimension
+        # breakdowns are merged from these when a summary is read, so a call adds to one Totals.
+        self._groups: dict[tuple[str | None, str | None, str | None, str | None], Totals] = {}
 
     @property
     def last_seq(self) -> int:
@@ -129,14 +128,9 @@ class Ledger:
 
     def append(self, record: LedgerRecord) -> None:
         self._records.append(record)
-        self._totals.add(record)
         tags = record.tags
-        key = (
-            tags.get("route") or "",
-            tags.get("feature") or "",
-            tags.get("tenant") or "",
-            record.model or "",
-        )
+        # None and "" both mean untagged: told apart here, merged when a summary is read.
+        key = (tags.get("route"), tags.get("feature"), tags.get("tenant"), record.model)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Totals()
@@ -158,8 +152,11 @@ class Ledger:
     def summary(self) -> dict[str, Any]:
         """Totals, and totals by route, feature, tenant and model (in order of first use)."""
         merged: dict[str, dict[str, Totals]] = {dim: {} for dim in _DIMENSIONS}
+        overall = Totals()
         for key, group in self._groups.items():
-            for dim, value in zip(_DIMENSIONS, key, strict=True):
+            overall.merge(group)
+            for dim, tag in zip(_DIMENSIONS, key, strict=True):
+                value = tag or ""
                 totals = merged[dim].get(value)
                 if totals is None:
                     totals = merged[dim][value] = Totals()
@@ -168,11 +165,10 @@ class Ledger:
             dim: {value or "(untagged)": totals.as_dict() for value, totals in values.items()}
             for dim, values in merged.items()
         }
-        return {"totals": self._totals.as_dict(), "by": by, "last_seq": self._seq}
+        return {"totals": overall.as_dict(), "by": by, "last_seq": self._seq}
 
     def clear(self) -> None:
         self._records.clear()
-        self._totals = Totals()
         self._groups.clear()
 
     def close(self) -> None:

@@ -147,40 +147,48 @@ class ProviderMetrics(Collector):
         self._families = (self.requests, self.tokens, self.cost, self.faults, self.duration)
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(self)
-        # One lookup per call: the cells a label tuple updates, made together on first use.
+        self._duration_bounds = self.duration.bounds
+        # One lookup per call: the cells a call's labels update, made together on first use.
         self._cells: dict[
-            Labels, tuple[list[float], list[float], list[float], list[float], list[float], HistogramCell]
+            tuple[str, str | None, int, str, str | None, str | None],
+            tuple[list[float], list[float], list[float], list[float], list[float], HistogramCell],
         ] = {}
 
     def observe(self, r: LedgerRecord) -> None:
-        model = r.model or ""
         tags = r.tags
-        key = (r.api, model, str(r.status), r.outcome, tags.get("route") or "", tags.get("tenant") or "")
+        key = (r.api, r.model, r.status, r.outcome, tags.get("route"), tags.get("tenant"))
         cells = self._cells.get(key)
         if cells is None:
-            cells = (
-                self.requests.cell(r.api, model, key[2], r.outcome),
-                self.tokens.cell(r.api, model, "input"),
-                self.tokens.cell(r.api, model, "output"),
-                self.tokens.cell(r.api, model, "cached"),
-                self.cost.cell(model, key[4], key[5]),
-                self.duration.cell(r.api),
-            )
-            if len(self._cells) < 10_000:
-                self._cells[key] = cells
+            cells = self._new_cells(key)
         req, tin, tout, tcached, cost, duration = cells
         req[0] += 1
-        if r.input_tokens:
-            tin[0] += r.input_tokens
-        if r.output_tokens:
-            tout[0] += r.output_tokens
-        if r.cached_tokens:
-            tcached[0] += r.cached_tokens
-        if r.cost_usd:
-            cost[0] += r.cost_usd
-        self.duration.observe(duration, r.duration_ms / 1000)
+        tin[0] += r.input_tokens
+        tout[0] += r.output_tokens
+        tcached[0] += r.cached_tokens
+        cost[0] += r.cost_usd
+        # The histogram's observe, inlined (its bounds end with +Inf, so a bucket always fits).
+        seconds = r.duration_ms / 1000
+        duration.sum += seconds
+        duration.counts[bisect_left(self._duration_bounds, seconds)] += 1
         if r.fault is not None:
             self.faults.cell(str(r.fault.get("rule", "")), str(r.fault.get("kind", "")))[0] += 1
+
+    def _new_cells(
+        self, key: tuple[str, str | None, int, str, str | None, str | None]
+    ) -> tuple[list[float], list[float], list[float], list[float], list[float], HistogramCell]:
+        api, model, status, outcome, route, tenant = key
+        model = model or ""
+        cells = (
+            self.requests.cell(api, model, str(status), outcome),
+            self.tokens.cell(api, model, "input"),
+            self.tokens.cell(api, model, "output"),
+            self.tokens.cell(api, model, "cached"),
+            self.cost.cell(model, route or "", tenant or ""),
+            self.duration.cell(api),
+        )
+        if len(self._cells) < 10_000:
+            self._cells[key] = cells
+        return cells
 
     def describe(self) -> Iterator[Metric]:
         return (f.describe() for f in self._families)

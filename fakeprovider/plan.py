@@ -15,7 +15,7 @@ import orjson
 
 from fakeprovider import tokens
 from fakeprovider.catalogue import ModelInfo
-from fakeprovider.content import ContentPool
+from fakeprovider.content import ContentPool, Prose
 from fakeprovider.events import Event as Event
 from fakeprovider.events import TextDelta as TextDelta
 from fakeprovider.events import ToolArgsDelta as ToolArgsDelta
@@ -42,13 +42,25 @@ class Plan:
     tail_delay: float = 0.0  # before the finish, after the last event
     error: ProviderError | None = field(default=None)  # sent when ending == "error_event"
     cut: bool = False  # a fault cut the answer short: the ledger says `partial` (or `reset`)
+    # The text and token count of an all-text `events`, noted by `note_text`, and the list (and
+    # its length) they describe: a plan given another list, or a new plan, sums afresh.
+    _noted: tuple[list[Event], int, str, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def note_text(self, text: str, tokens: int) -> None:
+        """Record what `events` (all text pieces, never edited in place) join and sum to."""
+        self._noted = (self.events, len(self.events), text, tokens)
 
     @property
     def output_tokens(self) -> int:
-        return sum([e.tokens for e in self.events])
+        noted, events = self._noted, self.events
+        if noted is not None and noted[0] is events and noted[1] == len(events):
+            return noted[3]
+        return sum([e.tokens for e in events])
 
     def text(self) -> str:
-        return "".join([e.text for e in self.events if isinstance(e, TextDelta)])
+        return self.content()[0]
 
     def tool_calls(self) -> list[tuple[str, str, str]]:
         """(call id, name, arguments) for each tool call, arguments joined from deltas."""
@@ -56,7 +68,9 @@ class Plan:
 
     def content(self) -> tuple[str, list[tuple[str, str, str]]]:
         """`text()` and `tool_calls()` together (one pass when the plan is all text)."""
-        events = self.events
+        noted, events = self._noted, self.events
+        if noted is not None and noted[0] is events and noted[1] == len(events):
+            return noted[2], []
         texts = [e.text for e in events if e.__class__ is TextDelta]
         if len(texts) == len(events):
             return "".join(texts), []
@@ -81,6 +95,9 @@ class Reply:
     tool_calls: tuple[tuple[str, Any], ...] = ()  # (name, arguments object or raw string)
 
 
+_PROSE = Reply()  # nothing decided: prose from the pool (frozen, so one instance serves)
+
+
 def natural_length(rng: random.Random) -> int:
     """How many tokens a reply runs to when nothing caps it: 30 to 160, uniformly."""
     return 30 + int(rng.random() * 131)  # one C call; `randint` is several Python ones
@@ -97,8 +114,9 @@ def build_plan(
     events: list[Event] = []
     finish: FinishReason = "stop"
     capped = cut = False
+    prose: Prose | None = None
     if reply is None:
-        reply = _default_reply(req, pool, rng)
+        reply = _default_reply(req, pool, rng) if req.tools or req.output != "text" else _PROSE
     if reply.tool_calls:
         for i, (name, args) in enumerate(reply.tool_calls):
             args_text = args if isinstance(args, str) else orjson.dumps(args).decode()
@@ -112,15 +130,19 @@ def build_plan(
         events.extend(_deltas_cached(reply.text, pool.encoding_name))
     else:
         # Capped while drawn: the pieces past max_tokens are never built.
-        prose, cut = pool.prose_events(rng, natural_length(rng), req.max_tokens)
-        events.extend(prose)
+        prose = pool.prose_events(rng, natural_length(rng), req.max_tokens)
+        events.extend(prose.events)
+        cut = prose.cut
         capped = True
     if req.max_tokens is not None and not capped:
         events, cut = _cap(events, req.max_tokens)
     if cut:
         finish = "length"
     delays = _pacing(req.model, len(events), rng) if realistic else [0.0] * len(events)
-    return Plan(events=events, delays=delays, finish=finish)
+    plan = Plan(events, delays, finish)
+    if prose is not None:
+        plan.note_text(prose.text, prose.tokens)
+    return plan
 
 
 def _default_reply(req: ChatRequest, pool: ContentPool, rng: random.Random) -> Reply:
@@ -145,7 +167,7 @@ def _default_reply(req: ChatRequest, pool: ContentPool, rng: random.Random) -> R
         return Reply(json_value=value)
     if req.output == "json_object":
         return Reply(json_value={"result": pool.sentence(rng), "confidence": rng.randint(50, 99)})
-    return Reply()
+    return _PROSE
 
 
 def _schema_value(

@@ -19,9 +19,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from fakeprovider.calls import Call, error_response, finish_call, read_json, start_call
+from fakeprovider.calls import Call, elapsed_ms, error_response, finish_call, read_json, start_call
+from fakeprovider.direct import json_answer
 from fakeprovider.engine import ActiveRule
 from fakeprovider.faults.base import CutConnection, FaultContext, Hold
+from fakeprovider.pacing import Progress, play_by_sleeping
 from fakeprovider.plan import Plan, ToolCallStart, build_plan
 from fakeprovider.protocols import ChatProtocol, Chunk, ResponseMeta, Usage
 from fakeprovider.protocols import openai_embeddings as embeddings
@@ -110,8 +112,8 @@ class Outgoing:
     usage: Usage
     meta: ResponseMeta
 
-    def json(self) -> dict[str, Any]:
-        return self.protocol.render_json(self.req, self.plan, self.usage, self.meta)
+    def body(self) -> bytes:
+        return self.protocol.render_body(self.req, self.plan, self.usage, self.meta)
 
     def sse(self) -> Iterator[Chunk]:
         return self.protocol.render_sse(self.req, self.plan, self.usage, self.meta)
@@ -120,6 +122,7 @@ class Outgoing:
 async def serve_chat(
     request: web.Request, state: ProviderState, protocol: ChatProtocol
 ) -> web.StreamResponse:
+    state.catch_up_pacing()
     now = state.clock.monotonic
     call = start_call(request, protocol.api, protocol.family, now())
     plan: Plan | None = None
@@ -131,11 +134,12 @@ async def serve_chat(
         call.stream = body.get("stream") is True
         req = protocol.parse(body, state.catalogue)
         info = req.model
-        if req.input_tokens > info.context_window:
-            raise context_length(info.id, info.context_window, req.input_tokens, protocol.family)
-        call.input_tokens = req.input_tokens
+        input_tokens = req.input_tokens
+        if input_tokens > info.context_window:
+            raise context_length(info.id, info.context_window, input_tokens, protocol.family)
+        call.input_tokens = input_tokens
         if state.limiter:
-            _admit(state, call, info.id, req.stream, req.input_tokens + (req.max_tokens or 0))
+            _admit(state, call, info.id, req.stream, input_tokens + (req.max_tokens or 0))
         fired = None
         ctx: FaultContext | None = None
         if state.engine:
@@ -144,24 +148,30 @@ async def serve_chat(
                 protocol.family,
                 info.id,
                 info.context_window,
-                req.input_tokens,
+                input_tokens,
                 _IDLE_RNG,
                 req,
             )
             fired = _fire(state, call, ctx, req.stream)
             if fired is not None:
                 await _answer_first(request, state, call, fired, ctx)
-        scope = f"{call.api_key}|{call.tags.tenant or ''}"
-        call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
-        rng = state.plan_rng(call.fingerprint)  # shared: used only before the next await
-        reply = state.scenario.scripted(protocol.api, info.id, call.tags, req.stream, req.last_text)
+        if input_tokens >= state.prefix_cache.min_tokens:  # shorter prompts are never cached
+            scope = f"{call.api_key}|{call.tags.tenant or ''}"
+            call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
+        rng = state.plan_rng(call.fingerprint)
+        scenario = state.scenario
+        reply = (
+            scenario.scripted(protocol.api, info.id, call.tags, req.stream, req.last_text)
+            if scenario.responses
+            else None
+        )
         plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
         if fired is not None and ctx is not None:
             plan = fired.fault.transform(plan, ctx)
             if plan.cut:
                 call.outcome = "reset" if plan.ending == "reset" else "partial"
         output_tokens = plan.output_tokens
-        usage = Usage(req.input_tokens, call.cached_tokens, output_tokens)
+        usage = Usage(input_tokens, call.cached_tokens, output_tokens)
         meta = protocol.new_meta()
         call.finish_reason = plan.finish if plan.ending == "complete" else None
         out = Outgoing(protocol, req, plan, usage, meta)
@@ -213,8 +223,8 @@ async def _whole(request: web.Request, state: ProviderState, call: Call, out: Ou
         cut_connection(request, reset=plan.ending == "reset")
         raise ConnectionCut
     _bill(call, state, out.usage.output_tokens)
-    call.ttft_ms = round((state.clock.monotonic() - call.m_start) * 1000, 3)
-    return json_response(out.json(), call.response_headers())
+    call.ttft_ms = elapsed_ms(call.m_start, state.clock.monotonic())
+    return json_answer(out.body(), call.response_headers())
 
 
 async def _stream(
@@ -226,31 +236,34 @@ async def _stream(
     headers["Content-Type"] = "text/event-stream; charset=utf-8"
     headers["Cache-Control"] = "no-cache"
     resp = web.StreamResponse(status=200, headers=headers)
-    sent = 0
-    sleep = state.sleep
+    progress = Progress()
+
+    def first_content() -> None:
+        call.ttft_ms = elapsed_ms(call.m_start, now())
+
     try:
         await resp.prepare(request)
-        # Pace against absolute deadlines, so loop lag does not add up from chunk to chunk.
-        due = now()
-        for chunk in out.sse():
-            if chunk.delay > 0:
-                due += chunk.delay
-                wait = due - now()
-                if wait > 0:
-                    await sleep(wait)
-                else:
-                    due = now()  # a whole gap behind: go on from here rather than burst
-            await resp.write(chunk.data)
-            sent += chunk.tokens
-            if chunk.content and call.ttft_ms is None:
-                call.ttft_ms = round((now() - call.m_start) * 1000, 3)
+        pacer = state.pacer()
+        transport = request.transport
+        chunks = out.sse()
+        # Real time: the loop's one pacer timer writes the chunks. An injected clock (tests'
+        # virtual time) or an answer aiohttp does not chunk (HTTP/1.0) sleeps chunk by chunk.
+        if (
+            pacer is not None
+            and transport is not None
+            and resp.headers.get("Transfer-Encoding") == "chunked"
+            and not resp.compression
+        ):
+            await pacer.play(chunks, transport, first_content, progress)
+        else:
+            await play_by_sleeping(chunks, resp, state.sleep, now, first_content, progress)
         if plan.ending == "error_event" and plan.error is not None:
             if plan.tail_delay > 0:
-                await sleep(plan.tail_delay)
+                await state.sleep(plan.tail_delay)
             await resp.write(protocol.stream_error(plan.error))
             call.error = plan.error.message
         elif plan.ending in ("drop", "reset"):
-            _bill(call, state, sent)
+            _bill(call, state, progress.tokens)
             cut_connection(request, reset=plan.ending == "reset")
             return resp
         await resp.write_eof()
@@ -258,7 +271,7 @@ async def _stream(
         call.outcome = "client_cancelled"
         call.finish_reason = None
     except asyncio.CancelledError:
-        _bill(call, state, sent)
+        _bill(call, state, progress.tokens)
         raise
     except Exception as e:
         # A bug of ours after the headers went out: no error answer can follow a 200, so end
@@ -266,10 +279,10 @@ async def _stream(
         call.outcome = "error"
         call.error = f"internal error in the fake provider: {e!r}"
         call.finish_reason = None
-        _bill(call, state, sent)
+        _bill(call, state, progress.tokens)
         cut_connection(request, reset=False)
         return resp
-    _bill(call, state, sent)
+    _bill(call, state, progress.tokens)
     return resp
 
 
@@ -321,7 +334,7 @@ async def serve_embeddings(request: web.Request, state: ProviderState) -> web.St
             await state.sleep(req.model.ttft_ms / 1000)
         data = embeddings.render(req, state.seed)
         call.cost_usd = req.model.cost_usd(req.input_tokens, 0, 0)
-        call.ttft_ms = round((now() - call.m_start) * 1000, 3)
+        call.ttft_ms = elapsed_ms(call.m_start, now())
         return json_response(data, call.response_headers())
     except ProviderError as e:
         return error_response(call, e)

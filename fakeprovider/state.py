@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import _random
 import asyncio
 import hashlib
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,11 +17,10 @@ from fakeprovider.engine import Engine
 from fakeprovider.ledger import Ledger
 from fakeprovider.limits import Limiter
 from fakeprovider.metrics import ProviderMetrics
+from fakeprovider.pacing import Pacer
 from fakeprovider.prefix_cache import PrefixCache
+from fakeprovider.rng import DigestRandom
 from fakeprovider.scenario import CompiledScenario, Scenario
-
-# The C seeding alone, without `Random.seed`'s Python layer or a new object.
-_reseed = _random.Random.seed
 
 Latency = Literal["realistic", "none"]
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -69,7 +66,11 @@ class ProviderState:
         self._attempts: dict[str, int] = {}
         self.started_at = time.time()
         self.pools = ContentPools(self.seed)
-        self._plan_rng = random.Random(0)
+        self._plan_key = self._plan_key_for(self.seed)
+        self._plan_rng = DigestRandom()
+        # Real time paces streams with one loop timer; an injected clock paces by sleeping.
+        self._real_time = sleep is asyncio.sleep and time_source is time.monotonic
+        self._pacer: Pacer | None = None
 
     @property
     def seed(self) -> int:
@@ -88,6 +89,7 @@ class ProviderState:
         )
         self.scenario = compiled
         self.engine = engine
+        self._plan_key = self._plan_key_for(self.seed)
         self.limiter = Limiter(scenario.limits, self.clock.monotonic)
         if self.pools.seed != self.seed:
             self.pools = ContentPools(self.seed)
@@ -122,12 +124,29 @@ class ProviderState:
         digest = hashlib.blake2b(f"{self.seed}:{fingerprint}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big")
 
-    def plan_rng(self, fingerprint: str) -> random.Random:
-        """The generator of one request's plan, in the state `random.Random(request_seed(...))`
-        starts in. One shared object reseeded in place (about 0.8 µs less than a new one, of about
-        5 µs, nearly all Mersenne Twister seeding): use it before the next `await` and keep no
-        reference to it."""
+    def pacer(self) -> Pacer | None:
+        """The running loop's pacer, or None when time is injected (streams then sleep)."""
+        if not self._real_time:
+            return None
+        loop = asyncio.get_running_loop()
+        pacer = self._pacer
+        if pacer is None or pacer.loop is not loop:
+            pacer = self._pacer = Pacer(loop)
+        return pacer
+
+    def catch_up_pacing(self) -> None:
+        """Write the paced chunks that are overdue (see `Pacer.catch_up`)."""
+        if self._pacer is not None:
+            self._pacer.catch_up()
+
+    @staticmethod
+    def _plan_key_for(seed: int) -> bytes:
+        return f"plan:{seed}:".encode()
+
+    def plan_rng(self, fingerprint: str) -> DigestRandom:
+        """The generator of one request's plan, fixed by the server seed and the request body.
+        One object re-keyed per request (a new one costs a 2.5 KB allocation for a Mersenne
+        Twister state it never uses): draw from it before the next `await`, keep no reference."""
         rng = self._plan_rng
-        _reseed(rng, self.request_seed(fingerprint))
-        rng.gauss_next = None  # type: ignore[attr-defined]  # as `Random.seed` leaves it
+        rng.rekey(self._plan_key + fingerprint.encode())
         return rng

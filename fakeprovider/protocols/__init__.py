@@ -54,6 +54,10 @@ class ChatProtocol(Protocol):
         self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta
     ) -> dict[str, Any]: ...
 
+    def render_body(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> bytes:
+        """`render_json` as the bytes sent."""
+        ...
+
     def render_sse(
         self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta
     ) -> Iterator[Chunk]: ...

@@ -223,6 +223,9 @@ class AnthropicMessages:
             "usage": self._usage(usage, usage.output_tokens),
         }
 
+    def render_body(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> bytes:
+        return orjson.dumps(self.render_json(req, plan, usage, meta))
+
     def render_sse(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> Iterator[Chunk]:
         start = {
             "type": "message_start",

@@ -22,15 +22,14 @@ from fakeprovider.protocols.common import (
     text_ids,
 )
 from fakeprovider.protocols.errors import ProviderError, invalid, model_not_found
+from fakeprovider.protocols.openai_body import text_completion
 from fakeprovider.request import ChatRequest, OutputMode, Tags, ToolSpec
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
 def _content_text(content: Any, where: str) -> tuple[str, int]:
-    """The text of a message's content and the image tokens it carries."""
-    if content is None or isinstance(content, str):
-        return content or "", 0
+    """The text of a message's content parts and the image tokens they carry."""
     if not isinstance(content, list):
         raise invalid(f"Invalid type for '{where}': expected a string or an array.", param=where)
     texts: list[str] = []
@@ -111,10 +110,12 @@ class OpenAIChat:
         info = catalogue.resolve(model_id)
         if info is None or info.kind != "chat":
             raise model_not_found(model_id, "openai")
-        n = optional(body, "n", int, "an integer")
-        if n not in (None, 1):
+        # Fields most requests leave out are looked at only when there (a check is a call).
+        if "n" in body and optional(body, "n", int, "an integer") not in (None, 1):
             raise invalid("rehearsal's fake provider answers n=1 only.", param="n")
-        completion_cap = positive_int(body, "max_completion_tokens")
+        completion_cap = (
+            positive_int(body, "max_completion_tokens") if "max_completion_tokens" in body else None
+        )
         legacy_cap = positive_int(body, "max_tokens")
         max_tokens = completion_cap or legacy_cap
         if max_tokens is not None and max_tokens > info.max_output_tokens:
@@ -126,37 +127,50 @@ class OpenAIChat:
                 code="invalid_value",
             )
         stream = bool(optional(body, "stream", bool, "a boolean"))
-        stream_options = optional(body, "stream_options", dict, "an object") or {}
+        include_usage = "stream_options" in body and bool(
+            (optional(body, "stream_options", dict, "an object") or {}).get("include_usage")
+        )
         enc = info.encoding
         prompt: list[int] = []
         last_text = ""
         after_tool = False
+        tool_turns = False
         for i, m in enumerate(messages):
-            where = f"messages[{i}]"
             if not isinstance(m, dict):
-                raise invalid(f"Invalid type for '{where}': expected an object.", param=where)
+                raise invalid(
+                    f"Invalid type for 'messages[{i}]': expected an object.", param=f"messages[{i}]"
+                )
             role = m.get("role")
             if role not in _ROLES:
                 raise invalid(
-                    f"Invalid value for '{where}.role': expected one of {', '.join(sorted(_ROLES))}.",
-                    param=f"{where}.role",
+                    f"Invalid value for 'messages[{i}].role': expected one of {', '.join(sorted(_ROLES))}.",
+                    param=f"messages[{i}].role",
                 )
-            text, images = _content_text(m.get("content"), f"{where}.content")
-            for call in m.get("tool_calls") or []:
+            content = m.get("content")
+            if content is None or isinstance(content, str):
+                text, images = content or "", 0
+            else:
+                text, images = _content_text(content, f"messages[{i}].content")
+            calls = m.get("tool_calls")
+            if calls or role == "tool":
+                tool_turns = True
+            for call in calls or []:
                 if isinstance(call, dict):
                     fn = call.get("function") or {}
                     text += f"\n{fn.get('name', '')}({fn.get('arguments', '')})"
             name = m.get("name")
             prompt.extend(openai_message_ids(role, text, name if isinstance(name, str) else None, enc))
-            prompt.extend([-8] * images)
+            if images:
+                prompt.extend([-8] * images)
             last_text = text
             after_tool = role in ("tool", "function")
-        _check_tool_turns(messages)
-        tools = self._tools(body)
+        if tool_turns:
+            _check_tool_turns(messages)
+        tools = self._tools(body) if "tools" in body else []
         if tools:
             prompt.extend(text_ids(orjson.dumps(body["tools"]).decode(), enc))
         prompt.extend([-9] * tokens.REPLY_PRIMING)
-        output, schema = self._response_format(body)
+        output, schema = self._response_format(body) if "response_format" in body else ("text", None)
         return ChatRequest(  # positional, in field order: cheaper than keywords
             "openai.chat",  # api
             info,  # model
@@ -165,9 +179,9 @@ class OpenAIChat:
             last_text,
             after_tool,  # after_tool_result
             max_tokens,
-            bool(stream_options.get("include_usage")),  # include_usage
+            include_usage,
             tools,
-            self._tool_choice(body, tools),  # tool_choice
+            self._tool_choice(body, tools) if "tool_choice" in body else "auto",  # tool_choice
             output,
             schema,  # output_schema
         )
@@ -280,6 +294,12 @@ class OpenAIChat:
             "service_tier": "default",
             "system_fingerprint": meta.fingerprint,
         }
+
+    def render_body(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> bytes:
+        text, calls = plan.content()
+        if calls:
+            return orjson.dumps(self.render_json(req, plan, usage, meta))
+        return text_completion(req.model.id, text, plan.finish, usage, meta)
 
     def render_sse(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> Iterator[Chunk]:
         head = (

@@ -50,3 +50,35 @@ def test_pools_are_built_once_per_encoding() -> None:
     pools = ContentPools(seed=4)
     assert pools.get("o200k_base") is pools.get("o200k_base")
     assert pools.get("cl100k_base").encoding_name == "cl100k_base"
+
+
+@pytest.mark.parametrize("cap", [None, 1, 7, 40, 500])
+@pytest.mark.parametrize("rng_seed", range(4))
+def test_drawn_prose_text_and_tokens_are_those_of_its_events(cap: int | None, rng_seed: int) -> None:
+    pool = ContentPool(0, "o200k_base", size=64)
+    prose = pool.prose_events(random.Random(rng_seed), 120, cap)
+    assert prose.text == "".join(e.text for e in prose.events)
+    assert prose.tokens == sum(e.tokens for e in prose.events)
+    if cap is not None:
+        assert prose.tokens <= cap
+    assert prose.cut == (cap is not None and cap < 120)
+
+
+def test_capped_prose_is_the_start_of_the_uncapped_prose() -> None:
+    pool = ContentPool(0, "o200k_base", size=64)
+    whole = pool.prose_events(random.Random(9), 100, None)
+    capped = pool.prose_events(random.Random(9), 100, 30)
+    assert whole.events[: len(capped.events)] == capped.events
+    assert capped.cut
+    assert not whole.cut
+
+
+def test_each_phrasing_knows_its_text_and_where_each_piece_ends() -> None:
+    pool = ContentPool(0, "cl100k_base", size=32)
+    for sentence in pool.sentences:
+        for p in (sentence.first, sentence.then):
+            assert p.text == "".join(e.text for e in p.pieces)
+            assert p.tokens == sum(e.tokens for e in p.pieces) == tokens.count(p.text, "cl100k_base")
+            for i in range(len(p.pieces) + 1):
+                assert p.ends[i] == sum(e.tokens for e in p.pieces[:i])
+                assert p.text[: p.lengths[i]] == "".join(e.text for e in p.pieces[:i])

@@ -303,6 +303,29 @@ def test_clear_drops_every_rule() -> None:
     assert decide(e) is None
 
 
+def test_a_kind_of_call_already_decided_sees_every_change_to_the_rules() -> None:
+    # Which rules match a kind of call is kept between calls: each change must start it over.
+    e = engine(rule(name="base", match={"tenant": "globex"}))
+    assert decide(e) is None
+    e.add(rule(name="added"))
+    assert decide(e) == "added"
+    e.add(rule(name="second"))
+    assert e.remove("added")
+    assert decide(e) == "second"
+    e.reset()
+    assert decide(e) is None
+    e.add(rule(name="again"))
+    assert decide(e) == "again"
+    e.clear()
+    assert decide(e) is None
+
+
+def test_many_kinds_of_call_are_each_matched_right() -> None:
+    e = engine(rule(name="even", match={"tenant": "t0"}), rule(name="odd", match={"tenant": "t1"}))
+    for i in range(5000):  # past the number of kinds kept, so the store starts over on the way
+        assert decide(e, tags=Tags(tenant=f"t{i % 2}", route=f"r{i}")) == ("even" if i % 2 == 0 else "odd")
+
+
 def test_describe_shows_the_rule_its_name_hits_and_origin() -> None:
     e = engine(rule(name="r", max_hits=5, fault={"kind": "http_error", "status": 502}))
     decide(e)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import socket
 import time
+from typing import Any
+from urllib.parse import urlsplit
 
 import openai
 import pytest
@@ -125,3 +130,77 @@ def test_a_caller_timing_out_on_a_slow_answer_is_billed_for_what_was_generated()
         assert (r.status, r.outcome, r.finish_reason) == (499, "client_cancelled", None)
         # 0.3 s in: the first token at 0.1 s, then one each 20 ms.
         assert 6 <= r.output_tokens <= 14
+
+
+def _content(chunks: list[Any]) -> str:
+    return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_a_slowed_stream_carries_what_an_unslowed_one_does() -> None:
+    request: dict[str, Any] = {"messages": [{"role": "user", "content": "Same question."}], "max_tokens": 30}
+    with serve(seed=5) as s:
+        plain = chat(s.openai(), stream=True, **request)
+    with serve(faults({"kind": "slow", "inter_token_ms": 2}), seed=5) as s:
+        slowed = chat(s.openai(), stream=True, **request)
+        r = s.last()
+    assert _content(slowed) == _content(plain) != ""
+    assert [c.choices[0].finish_reason for c in slowed if c.choices] == [
+        c.choices[0].finish_reason for c in plain if c.choices
+    ]
+    assert (r.outcome, r.output_tokens, r.finish_reason) == ("ok", 30, "length")
+
+
+async def test_many_concurrent_slowed_streams_are_each_delivered_whole() -> None:
+    with serve(faults({"kind": "slow", "inter_token_ms": 3})) as s:
+        client = openai.AsyncOpenAI(base_url=s.url + "/v1", api_key="sk-test", max_retries=0, timeout=20.0)
+
+        async def one(i: int) -> tuple[str, int]:
+            stream = await client.chat.completions.create(
+                model="gpt-4o",
+                messages=[{"role": "user", "content": f"Question {i}?"}],
+                max_tokens=20,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            text, usage = "", 0
+            async for chunk in stream:
+                if chunk.choices:
+                    text += chunk.choices[0].delta.content or ""
+                if chunk.usage is not None:
+                    usage = chunk.usage.completion_tokens
+            return text, usage
+
+        try:
+            results = await asyncio.gather(*(one(i) for i in range(40)))
+        finally:
+            await client.close()
+        records = s.records(40)
+    assert len({text for text, _ in results}) > 1
+    assert all(usage == 20 for _, usage in results)
+    assert sorted(r.output_tokens for r in records) == [20] * 40
+    assert {r.outcome for r in records} == {"ok"}
+
+
+def test_an_http_1_0_caller_gets_its_slowed_stream_unchunked() -> None:
+    body = json.dumps(
+        {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5, "stream": True}
+    ).encode()
+    with serve(faults({"kind": "slow", "inter_token_ms": 2})) as s:
+        parts = urlsplit(s.url)
+        host, port = parts.hostname or "", parts.port or 0
+        with socket.create_connection((host, port), timeout=10) as sock:
+            head = (
+                f"POST /v1/chat/completions HTTP/1.0\r\nHost: {host}:{port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body)
+            received = b""
+            while data := sock.recv(65536):  # the answer ends when the server closes
+                received += data
+        assert s.last().output_tokens == 5
+    status, _, payload = received.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.0 200")
+    assert b"transfer-encoding" not in status.lower()
+    events = [e for e in payload.split(b"\n\n") if e]
+    assert events[0].startswith(b"data: {")
+    assert events[-1] == b"data: [DONE]"
