@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> list[Round]:
 
 def report(rounds: list[Round]) -> dict[str, Any]:
     def med(field: str) -> float:
-        return statistics.median(getattr(r, field) for r in rounds)
+        return float(statistics.median(getattr(r, field) for r in rounds))
 
     figures = {f: med(f) for f in Round.__dataclass_fields__}
     ratio = statistics.median(r.proxied_mib_s / r.direct_mib_s for r in rounds)
