@@ -26,6 +26,7 @@ from sampleapp.extract import Extract
 from sampleapp.flaws import Behaviour, Flaw, parse_flaws
 from sampleapp.inbound import DEFAULT_TENANT, contract, echo_request_id, json_response
 from sampleapp.llm import LLM
+from sampleapp.policy import Policy
 from sampleapp.summarize import Summarize
 from sampleapp.warmup import warm_sdk
 
@@ -44,7 +45,7 @@ def make_app(
     cfg = config_from(config)
     behaviour = Behaviour.of(flaws)
     client = AsyncOpenAI(base_url=api_base(provider_url), api_key=cfg.api_key, max_retries=0)
-    llm = LLM(client, cfg, behaviour, rng=random.Random(seed))
+    llm = LLM(client, Policy(cfg, behaviour, rng=random.Random(seed)))
     # Primary and fallback share a tokenizer family here; the primary's is the budget's.
     assembler = prompt.Assembler(cfg.primary_model, cap=behaviour.cap_tokens)
     routes = cfg.routes

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sampleapp.config import ChatConfig
 from sampleapp.inbound import call_tags, read_body
-from sampleapp.llm import LLM, Deadline, OpenedStream
+from sampleapp.llm import LLM, OpenedStream
+from sampleapp.policy import Deadline
 from sampleapp.prompt import Assembler, Turn
 
 ROUTE, FEATURE = "chat", "assistant"
@@ -69,10 +70,8 @@ class Chat:
             self.config.max_output_tokens,
             budget=(prompt.input_tokens, self.config.max_input_tokens),
         )
-        degraded = self.llm.signalled(answer.fallback)
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
+        degraded = self.llm.policy.signalled(answer.fallback)
+        response = web.StreamResponse(headers=SSE_HEADERS)
         if degraded:
             response.headers["x-degraded"] = "fallback"
         if prompt.trimmed:

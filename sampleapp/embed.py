@@ -14,7 +14,8 @@ from sampleapp.cache import EmbeddingCache, Vector
 from sampleapp.config import EmbedConfig
 from sampleapp.errors import RouteError
 from sampleapp.inbound import TENANT, call_tags, json_response, read_body
-from sampleapp.llm import LLM, Deadline
+from sampleapp.llm import LLM
+from sampleapp.policy import Deadline
 
 ROUTE, FEATURE = "embed", "search-index"
 

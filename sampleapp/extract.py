@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict
 from sampleapp.config import ExtractConfig
 from sampleapp.errors import RouteError
 from sampleapp.inbound import call_tags, json_response, read_body
-from sampleapp.llm import LLM, Deadline
+from sampleapp.llm import LLM
+from sampleapp.policy import Deadline
 from sampleapp.prompt import Assembler, Turn
 
 ROUTE, FEATURE = "extract", "contact-extraction"
@@ -126,7 +127,7 @@ class Extract:
                 messages,
                 self.config.max_output_tokens,
                 budget=(prompt.input_tokens, self.config.max_input_tokens),
-                stages=self.llm.chat_stages(on_fallback=on_fallback),
+                stages=self.llm.policy.chat_stages(on_fallback=on_fallback),
                 tools=[TOOL],
                 tool_choice=TOOL_CHOICE,
             )
@@ -145,7 +146,7 @@ class Extract:
                 )
             reasks += 1
             messages = [*messages, *reask(message, problem)]
-        degraded = self.llm.signalled(on_fallback)
+        degraded = self.llm.policy.signalled(on_fallback)
         headers = {"x-reasks": str(reasks)}
         if degraded:
             headers["x-degraded"] = "fallback"

@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict
 
 from sampleapp.config import SummarizeConfig
 from sampleapp.inbound import call_tags, json_response, read_body
-from sampleapp.llm import LLM, Deadline
+from sampleapp.llm import LLM
+from sampleapp.policy import Deadline
 from sampleapp.prompt import Assembler, Prompt, Turn
 
 ROUTE, FEATURE = "summarize", "summary"
@@ -45,7 +46,7 @@ class Summarize:
             self.config.max_output_tokens,
             budget=(prompt.input_tokens, self.config.max_input_tokens),
         )
-        degraded = self.llm.signalled(answer.fallback)
+        degraded = self.llm.policy.signalled(answer.fallback)
         headers = {"x-degraded": "fallback"} if degraded else {}
         if prompt.trimmed:
             headers["x-input-trimmed"] = "true"
