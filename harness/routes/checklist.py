@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard, TypeVar
 
 from fakeprovider.catalogue import Catalogue, ModelInfo
 from harness.routes.cost import WorstCase
 from harness.routes.spec import Route, RoutesFile
 
 Status = Literal["present", "missing", "inconsistent"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +42,17 @@ class Findings:
     missing: list[str] = field(default_factory=list)
     inconsistent: list[str] = field(default_factory=list)
 
-    def need(self, value: object, label: str) -> bool:
+    def need(self, value: T | None, label: str) -> TypeGuard[T]:
         """Record `label` as missing when `value` is None; True when it is there."""
         if value is None:
             self.missing.append(label)
             return False
         return True
+
+    def need_fields(self, section: str, parts: object, *names: str) -> None:
+        """Record each of `names` that `parts` leaves out as `section.name`."""
+        for name in names:
+            self.need(getattr(parts, name), f"{section}.{name}")
 
     def contradiction(self, when: bool, message: str) -> None:
         if when:

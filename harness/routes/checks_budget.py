@@ -19,12 +19,9 @@ def route_inventory(ctx: Context, f: Findings) -> None:
 @item("token_budget")
 def token_budget(ctx: Context, f: Findings) -> None:
     t = ctx.route.tokens
-    if t is None:
-        f.missing.append("tokens (input_cap, output_cap, hard_cap, on_breach)")
+    if not f.need(t, "tokens (input_cap, output_cap, hard_cap, on_breach)"):
         return
-    f.need(t.input_cap, "tokens.input_cap")
-    f.need(t.output_cap, "tokens.output_cap")
-    f.need(t.hard_cap, "tokens.hard_cap")
+    f.need_fields("tokens", t, "input_cap", "output_cap", "hard_cap")
     f.need(t.on_breach, "tokens.on_breach (the action when a request is over its caps)")
     w = ctx.worst
     if t.hard_cap is not None and w is not None:
@@ -55,12 +52,9 @@ def token_budget(ctx: Context, f: Findings) -> None:
 def latency_budget(ctx: Context, f: Findings) -> None:
     lat = ctx.route.latency
     streams = ctx.route.stream == "sse"
-    if lat is None:
-        f.missing.append("latency (p50_ms, p95_ms, p99_ms" + (", ttft_p95_ms)" if streams else ")"))
+    if not f.need(lat, "latency (p50_ms, p95_ms, p99_ms" + (", ttft_p95_ms)" if streams else ")")):
         return
-    f.need(lat.p50_ms, "latency.p50_ms")
-    f.need(lat.p95_ms, "latency.p95_ms")
-    f.need(lat.p99_ms, "latency.p99_ms")
+    f.need_fields("latency", lat, "p50_ms", "p95_ms", "p99_ms")
     if streams:
         f.need(lat.ttft_p95_ms, "latency.ttft_p95_ms (the route streams)")
     ordered = [v for v in (lat.p50_ms, lat.p95_ms, lat.p99_ms) if v is not None]
@@ -81,8 +75,7 @@ def latency_budget(ctx: Context, f: Findings) -> None:
 @item("model_class")
 def model_class(ctx: Context, f: Findings) -> None:
     m = ctx.route.models
-    if m is None:
-        f.missing.append("models (primary, fallback or a refusal contract, cascade)")
+    if not f.need(m, "models (primary, fallback or a refusal contract, cascade)"):
         return
     f.need(m.primary, "models.primary")
     unavailable = ctx.route.degradation.unavailable if ctx.route.degradation else None
@@ -111,13 +104,9 @@ def model_class(ctx: Context, f: Findings) -> None:
 @item("retry_bound")
 def retry_bound(ctx: Context, f: Findings) -> None:
     r = ctx.route.retry
-    if r is None:
-        f.missing.append("retry (max_attempts, backoff, call_timeout_s, route_timeout_s, idempotency)")
+    if not f.need(r, "retry (max_attempts, backoff, call_timeout_s, route_timeout_s, idempotency)"):
         return
-    f.need(r.max_attempts, "retry.max_attempts")
-    f.need(r.backoff, "retry.backoff")
-    f.need(r.call_timeout_s, "retry.call_timeout_s")
-    f.need(r.route_timeout_s, "retry.route_timeout_s")
+    f.need_fields("retry", r, "max_attempts", "backoff", "call_timeout_s", "route_timeout_s")
     f.need(r.idempotency, "retry.idempotency (stateless, key or none)")
     if ctx.worst is None:
         f.missing.append(f"the worst-case cost per request: {ctx.worst_error}")
@@ -160,10 +149,7 @@ def retry_bound(ctx: Context, f: Findings) -> None:
 @item("structured_output")
 def structured_output(ctx: Context, f: Findings) -> None:
     so = ctx.route.structured_output
-    if so is None:
-        f.missing.append("structured_output (the re-ask bound, or false for free text)")
-        return
-    if so is False:
+    if so is False or not f.need(so, "structured_output (the re-ask bound, or false for free text)"):
         return
     f.need(so.max_reasks, "structured_output.max_reasks")
     f.need(so.validation, "structured_output.validation (how answers are checked before a re-ask)")

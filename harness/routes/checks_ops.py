@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.contract.degradation import Expect
 from harness.routes.checklist import Context, Findings, item
-from harness.routes.spec import ALERTS, FAILURE_MODES, CacheLayer
+from harness.routes.spec import ALERTS, CACHE_LAYERS, FAILURE_MODES, CacheLayer
 
 _TENANT_SCOPES = ("tenant", "user")
 # Actions that still answer: the answer must say it is degraded.
@@ -15,14 +15,11 @@ _ANSWERS = ("fallback_model", "cached_response", "approximate_cached", "partial"
 @item("serving_capacity")
 def serving_capacity(ctx: Context, f: Findings) -> None:
     c = ctx.route.capacity
-    if c is None:
-        f.missing.append("capacity (quota, concurrency, admission_limit, exhaustion_signal, owner)")
+    if not f.need(c, "capacity (quota, concurrency, admission_limit, exhaustion_signal, owner)"):
         return
     if c.quota_rpm is None and c.quota_tpm is None:
         f.missing.append("capacity.quota_rpm or capacity.quota_tpm")
-    f.need(c.concurrency, "capacity.concurrency")
-    f.need(c.admission_limit, "capacity.admission_limit")
-    f.need(c.exhaustion_signal, "capacity.exhaustion_signal")
+    f.need_fields("capacity", c, "concurrency", "admission_limit", "exhaustion_signal")
     f.need(c.owner, "capacity.owner (who changes capacity)")
     r = ctx.route
     if r.qps is None or r.peak_factor is None:
@@ -44,13 +41,9 @@ def serving_capacity(ctx: Context, f: Findings) -> None:
 
 
 def _layer(f: Findings, name: str, layer: CacheLayer, tenant_data: bool | None) -> None:
-    f.need(layer.scope, f"cache.{name}.scope")
-    f.need(layer.ttl_s, f"cache.{name}.ttl_s")
-    f.need(layer.invalidation, f"cache.{name}.invalidation")
-    f.need(layer.target_hit_rate, f"cache.{name}.target_hit_rate")
+    f.need_fields(f"cache.{name}", layer, "scope", "ttl_s", "invalidation", "target_hit_rate")
     if name == "semantic":
-        f.need(layer.confidence_threshold, "cache.semantic.confidence_threshold")
-        f.need(layer.false_hit_budget, "cache.semantic.false_hit_budget")
+        f.need_fields("cache.semantic", layer, "confidence_threshold", "false_hit_budget")
     f.contradiction(
         bool(tenant_data) and layer.scope is not None and layer.scope not in _TENANT_SCOPES,
         f"cache.{name}.scope is {layer.scope} but prompts carry tenant data: per-tenant scope required",
@@ -61,10 +54,11 @@ def _layer(f: Findings, name: str, layer: CacheLayer, tenant_data: bool | None) 
 def cache_strategy(ctx: Context, f: Findings) -> None:
     r = ctx.route
     f.need(r.tenant_data, "tenant_data (do prompts carry tenant data?)")
-    if r.cache is None:
-        f.missing.append("cache (prompt_prefix, embedding, full_response, semantic: a layer or false each)")
+    if not f.need(
+        r.cache, "cache (prompt_prefix, embedding, full_response, semantic: a layer or false each)"
+    ):
         return
-    for name in ("prompt_prefix", "embedding", "full_response", "semantic"):
+    for name in CACHE_LAYERS:
         layer = getattr(r.cache, name)
         if f.need(layer, f"cache.{name} (a layer, or false when not used)") and layer is not False:
             _layer(f, name, layer, r.tenant_data)
@@ -86,14 +80,12 @@ def signalled(expect: Expect, header: str | None, body: str | None, action: str,
 def degradation_path(ctx: Context, f: Findings) -> None:
     r, spec = ctx.route, ctx.spec
     f.need(spec.rehearsal.cadence, "rehearsal.cadence (how often the degraded paths are rehearsed)")
-    if r.degradation is None:
-        f.missing.append("degradation (" + ", ".join(FAILURE_MODES) + ")")
+    if not f.need(r.degradation, "degradation (" + ", ".join(FAILURE_MODES) + ")"):
         return
     for mode in FAILURE_MODES:
         d = r.degradation.mode(mode)
         if not f.need(d, f"degradation.{mode}"):
             continue
-        assert d is not None
         f.need(d.action, f"degradation.{mode}.action")
         f.need(d.user_visible, f"degradation.{mode}.user_visible (what the user sees)")
         f.need(d.expect, f"degradation.{mode}.expect (how the rehearsal checks it)")
@@ -127,11 +119,9 @@ def degradation_path(ctx: Context, f: Findings) -> None:
 @item("cost_attribution")
 def cost_attribution(ctx: Context, f: Findings) -> None:
     a = ctx.route.attribution
-    if a is None:
-        f.missing.append("attribution (tags, feature)")
+    if not f.need(a, "attribution (tags, feature)"):
         return
     if f.need(a.tags, "attribution.tags"):
-        assert a.tags is not None
         for tag in ("route", "feature"):
             if tag not in a.tags:
                 f.missing.append(f"attribution.tags: {tag}")
@@ -145,10 +135,7 @@ def cost_attribution(ctx: Context, f: Findings) -> None:
 def _applies(ctx: Context, alert: str) -> bool:
     r = ctx.route
     if alert == "cache_hit_regression":
-        return r.cache is not None and any(
-            getattr(r.cache, n) not in (None, False)
-            for n in ("prompt_prefix", "embedding", "full_response", "semantic")
-        )
+        return r.cache is not None and any(getattr(r.cache, n) not in (None, False) for n in CACHE_LAYERS)
     if alert == "fallback_rate":
         return r.models is not None and r.models.fallback is not None
     if alert == "tenant_cost_anomaly":
@@ -161,8 +148,7 @@ def _applies(ctx: Context, alert: str) -> bool:
 @item("tail_alerting")
 def tail_alerting(ctx: Context, f: Findings) -> None:
     a = ctx.route.alerts
-    if a is None:
-        f.missing.append("alerts (" + ", ".join(ALERTS) + ")")
+    if not f.need(a, "alerts (" + ", ".join(ALERTS) + ")"):
         return
     for alert in ALERTS:
         rule = getattr(a, alert)

@@ -8,7 +8,6 @@ experiment could not run.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,17 +18,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.contract.base import ClauseResult
 from harness.errors import InvalidRoutes
-from harness.events import Handlers
 from harness.experiment.load import load_experiment
 from harness.report.figures import overall_verdict
 from harness.routes.lint import RouteLint, lint
 from harness.routes.load import load_routes
 from harness.routes.plan import Planned, plan, write_plan
 from harness.routes.spec import FAILURE_MODES, FailureMode
-from harness.run.main import handlers_for, run_all
-from harness.run.model import Run
+from harness.run.main import RunOutcome, print_plain, run_reported
 from harness.run.runner import RunOptions
 
 Outcome = Literal["held", "broken", "error", "not run", "not planned"]
@@ -60,7 +56,7 @@ class Readiness:
         return self.checklist.ok and all(m.outcome == "held" for m in self.modes)
 
 
-def mode_result(planned: Planned, outcome: tuple[Run, list[ClauseResult]] | None) -> ModeResult:
+def mode_result(planned: Planned, outcome: RunOutcome | None) -> ModeResult:
     if planned.experiment is None:
         return ModeResult(planned.mode, "not planned", planned.reason or "")
     if outcome is None:
@@ -78,7 +74,7 @@ def mode_result(planned: Planned, outcome: tuple[Run, list[ClauseResult]] | None
 def readiness(
     checklist: Sequence[RouteLint],
     planned: Sequence[Planned],
-    outcomes: dict[tuple[str, FailureMode], tuple[Run, list[ClauseResult]]],
+    outcomes: dict[tuple[str, FailureMode], RunOutcome],
 ) -> list[Readiness]:
     by_route = {c.route: Readiness(c.route, c) for c in checklist}
     for p in planned:
@@ -120,11 +116,10 @@ def rehearse(
 ) -> int:
     """Lint, plan (into `out_dir`, else a temporary folder), run, and print readiness."""
     console = console or Console()
-    err = Console(stderr=True)
     try:
         spec = load_routes(routes_path)
     except InvalidRoutes as e:
-        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        print_plain(str(e))
         return 2
     checklist = lint(spec)
     planned = plan(spec, routes_path, time_scale)
@@ -132,8 +127,7 @@ def rehearse(
         folder = out_dir if out_dir is not None else Path(tmp)
         paths = write_plan(planned, folder, routes_path)
         experiments = [(path, load_experiment(path)) for path in paths]
-        handler = Handlers(handlers_for(console, json, junit, html))
-        runs = asyncio.run(run_all(experiments, options, handler))
+        runs = run_reported(experiments, options, console, json, junit, html)
     keys = [(p.route, p.mode) for p in planned if p.experiment is not None]
     outcomes = dict(zip(keys, runs, strict=False))
     report = readiness(checklist, planned, outcomes)

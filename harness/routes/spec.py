@@ -8,6 +8,7 @@ not a reason to refuse the file. `false` declares a cache layer or an alert as n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +25,18 @@ _ROUTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _given_or_false(fields: str, kind: type, expected: str) -> Callable[[type, Any], Any]:
+    """A validator for `fields`: a `kind` value, `false` (declared as not used) or left out. It runs
+    before pydantic's own checks, whose error would list every branch of `X | false`."""
+
+    def check(cls: type, v: Any) -> Any:
+        if v is not None and v is not False and not isinstance(v, kind):
+            raise ValueError(expected)
+        return v
+
+    return field_validator(fields, mode="before")(check)
 
 
 class Target(_Strict):
@@ -119,6 +132,7 @@ class CacheLayer(_Strict):
 
 
 CacheSlot = CacheLayer | Literal[False] | None
+CACHE_LAYERS = ("prompt_prefix", "embedding", "full_response", "semantic")
 
 
 class Cache(_Strict):
@@ -127,12 +141,9 @@ class Cache(_Strict):
     full_response: CacheSlot = None
     semantic: CacheSlot = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _layer_or_false(cls, v: Any) -> Any:
-        if v is not None and v is not False and not isinstance(v, dict):
-            raise ValueError("a cache layer {scope, ttl_s, invalidation, target_hit_rate, ...} or false")
-        return v
+    _layer_or_false = _given_or_false(
+        "*", dict, "a cache layer {scope, ttl_s, invalidation, target_hit_rate, ...} or false"
+    )
 
 
 # `retry`: absorbed by retries, the normal answer (later); the others are degraded answers or refusals.
@@ -198,12 +209,7 @@ class Alerts(_Strict):
     retry_amplification: AlertSlot = None
     tenant_cost_anomaly: AlertSlot = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _rule_or_false(cls, v: Any) -> Any:
-        if v is not None and v is not False and not isinstance(v, str):
-            raise ValueError("the alert rule (text), or false where it does not apply")
-        return v
+    _rule_or_false = _given_or_false("*", str, "the alert rule (text), or false where it does not apply")
 
 
 class Route(_Strict):
@@ -226,12 +232,11 @@ class Route(_Strict):
     capacity: Capacity | None = None
     alerts: Alerts | None = None
 
-    @field_validator("structured_output", mode="before")
-    @classmethod
-    def _schema_or_false(cls, v: Any) -> Any:
-        if v is not None and v is not False and not isinstance(v, dict):
-            raise ValueError("{kind, max_reasks, validation, counter}, or false when the output is free text")
-        return v
+    _schema_or_false = _given_or_false(
+        "structured_output",
+        dict,
+        "{kind, max_reasks, validation, counter}, or false when the output is free text",
+    )
 
     @model_validator(mode="after")
     def _templates_render(self) -> Route:

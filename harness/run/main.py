@@ -1,7 +1,7 @@
 """`rehearse run PATH…`: validate every file, run each experiment, report, pick the exit status.
 
-Exit 0: every clause held. 1: a clause failed (or could not be evaluated). 2: a file is
-invalid (nothing runs then) or an experiment could not run (its partial journal is written).
+Exit 0: every clause held. 1: a clause failed. 2: a file is invalid (nothing runs then), an
+experiment could not run (its partial journal is written), or a clause could not be evaluated.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from harness.run.model import Run
 from harness.run.runner import Runner, RunOptions
 
 EXIT = {"pass": 0, "fail": 1, "error": 2}
+RunOutcome = tuple[Run, list[ClauseResult]]
 
 
 def load_all(paths: Sequence[Path]) -> list[tuple[Path, Experiment]]:
@@ -59,7 +60,7 @@ def handlers_for(
 
 async def run_all(
     experiments: Sequence[tuple[Path, Experiment]], options: RunOptions, handler: RunHandler
-) -> list[tuple[Run, list[ClauseResult]]]:
+) -> list[RunOutcome]:
     """Run each experiment in turn; Ctrl-C stops the current one cleanly and skips the rest."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -76,7 +77,7 @@ async def run_all(
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, interrupt)
-    outcomes: list[tuple[Run, list[ClauseResult]]] = []
+    outcomes: list[RunOutcome] = []
     try:
         for path, exp in experiments:
             if stop.is_set():
@@ -88,6 +89,24 @@ async def run_all(
     return outcomes
 
 
+def run_reported(
+    experiments: Sequence[tuple[Path, Experiment]],
+    options: RunOptions,
+    console: Console,
+    json: Path | None = None,
+    junit: Path | None = None,
+    html: Path | None = None,
+) -> list[RunOutcome]:
+    """Run the experiments with progress, the results table and the asked-for reports as handlers.
+    Fewer outcomes than experiments: Ctrl-C stopped the rest."""
+    return asyncio.run(run_all(experiments, options, Handlers(handlers_for(console, json, junit, html))))
+
+
+def print_plain(text: str) -> None:
+    """One message on stderr as it is: file paths and field names are neither styled nor wrapped."""
+    Console(stderr=True).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def main(
     paths: Sequence[Path],
     options: RunOptions,
@@ -97,24 +116,20 @@ def main(
     console: Console | None = None,
 ) -> int:
     console = console or Console()
-    err = Console(stderr=True)
     try:
         experiments = load_all(paths)
     except InvalidExperiment as e:
-        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        print_plain(str(e))
         return 2
-    handler = Handlers(handlers_for(console, json, junit, html))
-    outcomes = asyncio.run(run_all(experiments, options, handler))
+    outcomes = run_reported(experiments, options, console, json, junit, html)
     if len(outcomes) > 1:
         render_summary(console, outcomes)
     for run, _ in outcomes:
         if run.status == "error":  # also in the results table; here unwrapped, for logs
-            err.print(
-                f"rehearse run: {run.source}: {run.error}", markup=False, highlight=False, soft_wrap=True
-            )
+            print_plain(f"rehearse run: {run.source}: {run.error}")
     for path in (json, junit, html):
         if path is not None:
-            err.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+            print_plain(f"wrote {path}")
     if len(outcomes) < len(experiments):
         return 2
     verdicts = [overall_verdict(run, results) for run, results in outcomes]

@@ -27,97 +27,89 @@ class Case:
     finding: str  # a fragment of the finding
 
 
+def missing(item: str, changes: dict[str, Any], finding: str) -> Case:
+    """`changes` to the summarize route (paths under it) leave `item` missing a part."""
+    return Case(item, "missing", {f"{R}.{path}": v for path, v in changes.items()}, finding)
+
+
+def dropped(item: str, path: str, finding: str | None = None) -> Case:
+    """The summarize route without `path`: `item` is missing, the finding names the path."""
+    return missing(item, {path: DROP}, path if finding is None else finding)
+
+
+def inconsistent(item: str, changes: dict[str, Any], finding: str) -> Case:
+    """`changes` to the summarize route (paths under it) make `item` contradict itself."""
+    return Case(item, "inconsistent", {f"{R}.{path}": v for path, v in changes.items()}, finding)
+
+
 CASES: dict[str, Case] = {
     # route_inventory
-    "inventory-caller": Case("route_inventory", "missing", {f"{R}.caller": DROP}, "missing caller"),
+    "inventory-caller": dropped("route_inventory", "caller", "missing caller"),
     # token_budget
-    "tokens-absent": Case("token_budget", "missing", {f"{R}.tokens": DROP}, "missing tokens (input_cap"),
-    "tokens-hard-cap": Case("token_budget", "missing", {f"{R}.tokens.hard_cap": DROP}, "tokens.hard_cap"),
-    "tokens-breach-action": Case(
-        "token_budget", "missing", {f"{R}.tokens.on_breach": DROP}, "tokens.on_breach"
-    ),
-    "tokens-hard-cap-under-worst": Case(
+    "tokens-absent": dropped("token_budget", "tokens", "missing tokens (input_cap"),
+    "tokens-hard-cap": dropped("token_budget", "tokens.hard_cap"),
+    "tokens-breach-action": dropped("token_budget", "tokens.on_breach"),
+    "tokens-hard-cap-under-worst": inconsistent(
         "token_budget",
-        "inconsistent",
-        {f"{R}.tokens.hard_cap": 5000},
+        {"tokens.hard_cap": 5000},
         "worst case 6360 tokens per request (3 calls at the caps) is over tokens.hard_cap 5000",
     ),
-    "tokens-over-context-window": Case(
+    "tokens-over-context-window": inconsistent(
         "token_budget",
-        "inconsistent",
-        {f"{R}.tokens.input_cap": 200_000, f"{R}.tokens.hard_cap": 10**7},
+        {"tokens.input_cap": 200_000, "tokens.hard_cap": 10**7},
         "tokens.input_cap 200000 is over gpt-4o's context window 128000",
     ),
-    "tokens-over-output-limit": Case(
+    "tokens-over-output-limit": inconsistent(
         "token_budget",
-        "inconsistent",
-        {f"{R}.tokens.output_cap": 20_000, f"{R}.tokens.hard_cap": 10**7},
+        {"tokens.output_cap": 20_000, "tokens.hard_cap": 10**7},
         "tokens.output_cap 20000 is over gpt-4o's output limit 16384",
     ),
     # latency_budget
-    "latency-p99": Case("latency_budget", "missing", {f"{R}.latency.p99_ms": DROP}, "latency.p99_ms"),
-    "latency-ttft-when-streamed": Case(
-        "latency_budget", "missing", {f"{R}.stream": "sse", f"{R}.ok": {"status": 200}}, "latency.ttft_p95_ms"
+    "latency-p99": dropped("latency_budget", "latency.p99_ms"),
+    "latency-ttft-when-streamed": missing(
+        "latency_budget", {"stream": "sse", "ok": {"status": 200}}, "latency.ttft_p95_ms"
     ),
-    "latency-unordered": Case(
-        "latency_budget", "inconsistent", {f"{R}.latency.p95_ms": 1000}, "must not decrease"
-    ),
-    "latency-over-route-timeout": Case(
-        "latency_budget",
-        "inconsistent",
-        {f"{R}.latency.p99_ms": 12000},
-        "p99_ms 12000 is over the route timeout (10 s)",
+    "latency-unordered": inconsistent("latency_budget", {"latency.p95_ms": 1000}, "must not decrease"),
+    "latency-over-route-timeout": inconsistent(
+        "latency_budget", {"latency.p99_ms": 12000}, "p99_ms 12000 is over the route timeout (10 s)"
     ),
     # model_class
-    "models-fallback-or-refusal": Case(
-        "model_class", "missing", {f"{R}.models.fallback": DROP}, "models.fallback, or a refusal contract"
+    "models-fallback-or-refusal": dropped(
+        "model_class", "models.fallback", "models.fallback, or a refusal contract"
     ),
-    "models-cascade": Case("model_class", "missing", {f"{R}.models.cascade": DROP}, "models.cascade"),
-    "models-fallback-larger": Case(
+    "models-cascade": dropped("model_class", "models.cascade"),
+    "models-fallback-larger": inconsistent(
         "model_class",
-        "inconsistent",
-        {f"{R}.models.primary": "gpt-4o-mini", f"{R}.models.fallback": "gpt-4o"},
+        {"models.primary": "gpt-4o-mini", "models.fallback": "gpt-4o"},
         "fallback gpt-4o is larger than primary gpt-4o-mini",
     ),
-    "models-unknown": Case(
+    "models-unknown": inconsistent(
         "model_class",
-        "inconsistent",
-        {f"{R}.models.fallback": "no-such-model"},
+        {"models.fallback": "no-such-model"},
         "model 'no-such-model' is not in the provider catalogue",
     ),
-    "models-fallback-is-primary": Case(
-        "model_class", "inconsistent", {f"{R}.models.fallback": "gpt-4o"}, "the fallback is the primary model"
+    "models-fallback-is-primary": inconsistent(
+        "model_class", {"models.fallback": "gpt-4o"}, "the fallback is the primary model"
     ),
     # serving_capacity
-    "capacity-owner": Case("serving_capacity", "missing", {f"{R}.capacity.owner": DROP}, "capacity.owner"),
-    "capacity-quota": Case(
-        "serving_capacity", "missing", {f"{R}.capacity.quota_rpm": DROP}, "capacity.quota_rpm or"
+    "capacity-owner": dropped("serving_capacity", "capacity.owner"),
+    "capacity-quota": dropped("serving_capacity", "capacity.quota_rpm", "capacity.quota_rpm or"),
+    "capacity-peak-over-quota": inconsistent(
+        "serving_capacity", {"capacity.quota_rpm": 600}, "peak 15 req/s (900/min) is over quota_rpm 600"
     ),
-    "capacity-peak-over-quota": Case(
-        "serving_capacity",
-        "inconsistent",
-        {f"{R}.capacity.quota_rpm": 600},
-        "peak 15 req/s (900/min) is over quota_rpm 600",
-    ),
-    "capacity-concurrency-under-in-flight": Case(
-        "serving_capacity",
-        "inconsistent",
-        {f"{R}.capacity.concurrency": 10},
-        "keeps ~60 calls in flight, over concurrency 10",
+    "capacity-concurrency-under-in-flight": inconsistent(
+        "serving_capacity", {"capacity.concurrency": 10}, "keeps ~60 calls in flight, over concurrency 10"
     ),
     # cache_strategy
-    "cache-layer-undeclared": Case(
-        "cache_strategy", "missing", {f"{R}.cache.semantic": DROP}, "cache.semantic (a layer, or false"
+    "cache-layer-undeclared": dropped(
+        "cache_strategy", "cache.semantic", "cache.semantic (a layer, or false"
     ),
-    "cache-tenant-data": Case("cache_strategy", "missing", {f"{R}.tenant_data": DROP}, "tenant_data"),
-    "cache-layer-ttl": Case(
-        "cache_strategy", "missing", {f"{R}.cache.prompt_prefix.ttl_s": DROP}, "cache.prompt_prefix.ttl_s"
-    ),
-    "cache-semantic-threshold": Case(
+    "cache-tenant-data": dropped("cache_strategy", "tenant_data"),
+    "cache-layer-ttl": dropped("cache_strategy", "cache.prompt_prefix.ttl_s"),
+    "cache-semantic-threshold": missing(
         "cache_strategy",
-        "missing",
         {
-            f"{R}.cache.semantic": {
+            "cache.semantic": {
                 "scope": "tenant",
                 "ttl_s": 60,
                 "invalidation": "x",
@@ -127,78 +119,62 @@ CASES: dict[str, Case] = {
         },
         "cache.semantic.confidence_threshold",
     ),
-    "cache-not-per-tenant": Case(
+    "cache-not-per-tenant": inconsistent(
         "cache_strategy",
-        "inconsistent",
-        {f"{R}.cache.prompt_prefix.scope": "global"},
+        {"cache.prompt_prefix.scope": "global"},
         "cache.prompt_prefix.scope is global but prompts carry tenant data: per-tenant scope required",
     ),
     # retry_bound
-    "retry-idempotency": Case(
-        "retry_bound", "missing", {f"{R}.retry.idempotency": DROP}, "retry.idempotency"
-    ),
-    "retry-backoff": Case("retry_bound", "missing", {f"{R}.retry.backoff": DROP}, "retry.backoff"),
-    "retry-worst-case": Case(
-        "retry_bound", "missing", {f"{R}.retry.max_attempts": DROP}, "the worst-case cost per request"
-    ),
-    "retry-timeout-not-under-p99": Case(
+    "retry-idempotency": dropped("retry_bound", "retry.idempotency"),
+    "retry-backoff": dropped("retry_bound", "retry.backoff"),
+    "retry-worst-case": dropped("retry_bound", "retry.max_attempts", "the worst-case cost per request"),
+    "retry-timeout-not-under-p99": inconsistent(
         "retry_bound",
-        "inconsistent",
-        {f"{R}.retry.call_timeout_s": 6},
+        {"retry.call_timeout_s": 6},
         "per-call timeout 6 s is not shorter than the p99 budget (6000 ms)",
     ),
-    "retry-timeout-not-under-route-timeout": Case(
+    "retry-timeout-not-under-route-timeout": inconsistent(
         "retry_bound",
-        "inconsistent",
-        {f"{R}.retry.route_timeout_s": 4, f"{R}.latency.p99_ms": 4000, f"{R}.latency.p95_ms": 3000},
+        {"retry.route_timeout_s": 4, "latency.p99_ms": 4000, "latency.p95_ms": 3000},
         "per-call timeout 4 s is not shorter than the route timeout 4 s",
     ),
-    "retry-without-idempotency": Case(
+    "retry-without-idempotency": inconsistent(
         "retry_bound",
-        "inconsistent",
-        {f"{R}.retry.idempotency": "none"},
+        {"retry.idempotency": "none"},
         "3 attempts but the call is not idempotent (retries without idempotency)",
     ),
-    "retry-no-attempt-for-fallback": Case(
-        "retry_bound",
-        "inconsistent",
-        {f"{R}.retry.primary_attempts": 3},
-        "no attempt is left for the fallback model",
+    "retry-no-attempt-for-fallback": inconsistent(
+        "retry_bound", {"retry.primary_attempts": 3}, "no attempt is left for the fallback model"
     ),
-    "retry-no-time-for-fallback": Case(
+    "retry-no-time-for-fallback": inconsistent(
         "retry_bound",
-        "inconsistent",
-        {f"{R}.retry.route_timeout_s": 8, f"{R}.latency.p99_ms": 7000},
+        {"retry.route_timeout_s": 8, "latency.p99_ms": 7000},
         "2 primary attempts x 4 s leave no time for the fallback within the route timeout (8 s)",
     ),
     # structured_output
-    "structured-output-undeclared": Case(
-        "structured_output", "missing", {f"{R}.structured_output": DROP}, "structured_output (the re-ask"
+    "structured-output-undeclared": dropped(
+        "structured_output", "structured_output", "structured_output (the re-ask"
     ),
-    "structured-output-counter": Case(
+    "structured-output-counter": missing(
         "structured_output",
-        "missing",
-        {f"{R}.structured_output": {"kind": "json_schema", "max_reasks": 1, "validation": "jsonschema"}},
+        {"structured_output": {"kind": "json_schema", "max_reasks": 1, "validation": "jsonschema"}},
         "structured_output.counter",
     ),
     # degradation_path
-    "degradation-mode": Case(
-        "degradation_path", "missing", {f"{R}.degradation.malformed": DROP}, "missing degradation.malformed"
-    ),
-    "degradation-expect": Case(
+    "degradation-mode": dropped("degradation_path", "degradation.malformed", "missing degradation.malformed"),
+    "degradation-expect": missing(
         "degradation_path",
-        "missing",
-        {f"{R}.degradation.slow": {"action": "fallback_model", "user_visible": "x"}},
+        {"degradation.slow": {"action": "fallback_model", "user_visible": "x"}},
         "degradation.slow.expect",
     ),
+    # the cadence is the file's, not the route's
     "degradation-cadence": Case(
         "degradation_path", "missing", {"rehearsal.cadence": DROP}, "rehearsal.cadence"
     ),
-    "degradation-silent-fallback": Case(
+    "degradation-silent-fallback": inconsistent(
         "degradation_path",
-        "inconsistent",
         {
-            f"{R}.degradation.unavailable": {
+            "degradation.unavailable": {
                 "action": "fallback_model",
                 "user_visible": "x",
                 "expect": {"status": 200},
@@ -206,50 +182,36 @@ CASES: dict[str, Case] = {
         },
         "degradation.unavailable: a fallback_model answer that does not expect the degraded signal",
     ),
-    "degradation-refuse-with-2xx": Case(
+    "degradation-refuse-with-2xx": inconsistent(
         "degradation_path",
-        "inconsistent",
-        {f"{R}.degradation.over_budget.expect": {"status": 200}},
+        {"degradation.over_budget.expect": {"status": 200}},
         "degradation.over_budget: action refuse but expect.status is 200",
     ),
-    "degradation-fallback-without-model": Case(
+    "degradation-fallback-without-model": inconsistent(
         "degradation_path",
-        "inconsistent",
-        {f"{R}.models.fallback": DROP},
+        {"models.fallback": DROP},
         "action is fallback_model but models.fallback is not declared",
     ),
-    "degradation-body-of-a-stream": Case(
+    "degradation-body-of-a-stream": inconsistent(
         "degradation_path",
-        "inconsistent",
-        {f"{R}.stream": "sse", f"{R}.latency.ttft_p95_ms": 500, f"{R}.ok": {"status": 200}},
+        {"stream": "sse", "latency.ttft_p95_ms": 500, "ok": {"status": 200}},
         "a streamed (sse) answer has no JSON body to check",
     ),
     # cost_attribution
-    "attribution-feature-tag": Case(
-        "cost_attribution",
-        "missing",
-        {f"{R}.attribution.tags": ["route", "tenant"]},
-        "attribution.tags: feature",
+    "attribution-feature-tag": missing(
+        "cost_attribution", {"attribution.tags": ["route", "tenant"]}, "attribution.tags: feature"
     ),
-    "attribution-feature-value": Case(
-        "cost_attribution", "missing", {f"{R}.attribution.feature": DROP}, "attribution.feature"
-    ),
-    "attribution-tenant": Case(
+    "attribution-feature-value": dropped("cost_attribution", "attribution.feature"),
+    "attribution-tenant": inconsistent(
         "cost_attribution",
-        "inconsistent",
-        {f"{R}.attribution.tags": ["route", "feature"]},
+        {"attribution.tags": ["route", "feature"]},
         "prompts carry tenant data but calls are not tagged by tenant",
     ),
     # tail_alerting
-    "alerts-absent": Case("tail_alerting", "missing", {f"{R}.alerts": DROP}, "missing alerts (budget_breach"),
-    "alerts-retry-amplification": Case(
-        "tail_alerting", "missing", {f"{R}.alerts.retry_amplification": DROP}, "alerts.retry_amplification"
-    ),
-    "alerts-false-where-it-applies": Case(
-        "tail_alerting",
-        "inconsistent",
-        {f"{R}.alerts.fallback_rate": False},
-        "alerts.fallback_rate is false but applies here",
+    "alerts-absent": dropped("tail_alerting", "alerts", "missing alerts (budget_breach"),
+    "alerts-retry-amplification": dropped("tail_alerting", "alerts.retry_amplification"),
+    "alerts-false-where-it-applies": inconsistent(
+        "tail_alerting", {"alerts.fallback_rate": False}, "alerts.fallback_rate is false but applies here"
     ),
 }
 
