@@ -30,6 +30,7 @@ from fakeprovider.protocols import Chunk
 _TOLERANCE_S = 1e-6
 # The caller is not reading: look again after this long (asyncio's writer waits for a drain).
 _FULL_RETRY_S = 0.005
+_NO_CHUNKS: Iterator[Chunk] = iter(())
 
 
 @dataclass(slots=True)
@@ -61,6 +62,14 @@ class Playback:
         self.due = start  # when the last chunk written was due
         self._pending: Chunk | None = None  # due at `due`, not written yet
         self.done = done  # set when the stream is over; cancelled when the handler is
+
+    def release(self) -> None:
+        """Let go of the connection and the chunks (and the request they hold) of a cancelled
+        playback: its heap entry stays until its due time, which a stalled stream puts far off."""
+        self._chunks = _NO_CHUNKS
+        self._pending = None
+        self._on_content = None
+        del self._transport
 
     def step(self, now: float) -> float | None:
         """Write what is due by `now`: the time to call again, or None when the stream is over."""
@@ -132,6 +141,8 @@ class Pacer:
             await playback.done
         finally:
             playback.done.cancel()  # no-op once over; else nothing more is written
+            if playback.done.cancelled():
+                playback.release()
 
     def catch_up(self) -> None:
         """Write what is overdue now. Request handlers call this as they start: the loop runs

@@ -7,8 +7,10 @@ order: how late a busy machine runs the loop is not a test's business.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -200,3 +202,22 @@ async def test_real_time_streams_share_the_loops_pacer_and_virtual_time_has_none
     vt = VirtualTime()
     virtual = ProviderState(ProviderConfig(latency="none"), sleep=vt.sleep, time_source=vt)
     assert virtual.pacer() is None
+
+
+async def test_a_cancelled_stream_lets_go_of_its_connection_and_chunks_at_once() -> None:
+    # A stream cancelled while its next chunk is a minute away must not keep the caller's
+    # connection, its chunks (and the request they were made from) until that minute is up.
+    pacer = Pacer(asyncio.get_running_loop())
+    transport = MemoryTransport()
+    items = (c for c in chunks([0.0, 60.0, 0.0]))
+    transport_ref, items_ref = weakref.ref(transport), weakref.ref(items)
+    task = asyncio.create_task(pacer.play(items, transport, lambda: None, Progress()))
+    await asyncio.sleep(0)
+    assert len(transport.writes) == 1  # the second chunk is a minute away
+    task.cancel()
+    await asyncio.wait([task])
+    assert task.cancelled()
+    del task, transport, items
+    gc.collect()
+    assert transport_ref() is None
+    assert items_ref() is None

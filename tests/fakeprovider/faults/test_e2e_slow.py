@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 import time
@@ -204,3 +205,35 @@ def test_an_http_1_0_caller_gets_its_slowed_stream_unchunked() -> None:
     events = [e for e in payload.split(b"\n\n") if e]
     assert events[0].startswith(b"data: {")
     assert events[-1] == b"data: [DONE]"
+
+
+def _closed_server_transports(port: int) -> list[asyncio.Transport]:
+    """The server side's transports of connections to `port` that are closed but still kept."""
+    gc.collect()
+    # `type(o)`, not `isinstance`: the SDKs' lazy module proxies import themselves when asked.
+    return [
+        o
+        for o in gc.get_objects()
+        if issubclass(type(o), asyncio.Transport)
+        and o.is_closing()
+        and (o.get_extra_info("sockname") or (None, None))[1] == port
+    ]
+
+
+def test_a_caller_leaving_a_stalled_stream_is_let_go_of_at_once() -> None:
+    # The next token is a minute away when the caller leaves: the server keeps nothing of the
+    # call (its connection, the request) for that minute.
+    with serve(faults({"kind": "slow", "ttft_ms": 0, "inter_token_ms": 60_000})) as s:
+        port = urlsplit(s.url).port or 0
+        stream = s.openai().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        first = next(iter(stream))
+        assert first.choices[0].delta.role == "assistant"
+        stream.close()
+        r = s.last()
+        assert (r.outcome, r.output_tokens) == ("client_cancelled", 1)
+        deadline = time.monotonic() + 2.0
+        while _closed_server_transports(port) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _closed_server_transports(port) == []
