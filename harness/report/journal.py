@@ -16,6 +16,7 @@ from harness import analysis
 from harness.contract.base import ClauseResult
 from harness.errors import HarnessError
 from harness.events import RunHandler
+from harness.report.files import write_atomically
 from harness.run.model import Run
 
 JOURNAL_FORMAT = "rehearsal-journal"
@@ -68,17 +69,12 @@ def write_journal(
     metric_definitions: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the journal atomically (a reader never sees half a file); returns the path."""
-    target = Path(path)
     payload = orjson.dumps(
         journal_dict(run, results, metric_definitions),
         default=_default,
         option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE,
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, target)
-    return target
+    return write_atomically(path, lambda tmp: tmp.write_bytes(payload))
 
 
 def read_journal(path: str | os.PathLike[str]) -> tuple[Run, list[ClauseResult]]:

@@ -12,11 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.contract.base import ClauseResult
-from harness.events import RunHandler
 from harness.report.figures import correlation_coverage, run_duration_s, title_of
+from harness.report.files import RewritingHandler, RunResults, write_atomically
 from harness.run.model import Run
-
-RunResults = tuple[Run, Sequence[ClauseResult]]
 
 
 def _clean(text: str) -> str:
@@ -108,21 +106,13 @@ def junit_xml(runs_and_results: Sequence[RunResults]) -> str:
 
 def write_junit(path: str | os.PathLike[str], runs_and_results: Sequence[RunResults]) -> Path:
     """Write the JUnit XML for one or several runs (UTF-8, atomically)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    junit_tree(runs_and_results).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, target)
-    return target
+    return write_atomically(
+        path, lambda tmp: junit_tree(runs_and_results).write(tmp, encoding="utf-8", xml_declaration=True)
+    )
 
 
-class JUnitHandler(RunHandler):
+class JUnitHandler(RewritingHandler):
     """Rewrites the JUnit file after every run, so it holds every experiment finished so far."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.runs: list[RunResults] = []
-
-    def run_finished(self, run: Run, results: Sequence[ClauseResult]) -> None:
-        self.runs.append((run, list(results)))
-        write_junit(self.path, self.runs)
+    def write(self, path: Path, runs: Sequence[RunResults]) -> None:
+        write_junit(path, runs)
