@@ -1,0 +1,50 @@
+"""Strings sampled from a regular expression: every sample matches it, or there is none."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from fakeprovider.pattern_strings import sample_pattern
+
+PATTERNS = [
+    r"^[A-Z]{3}-\d{4}$",
+    r"^(foo|bar)+[^abc]\w\s.x*?$",
+    r"^[\D\W]{2,5}$",
+    r"^\+?[1-9]\d{1,14}$",
+    r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$",
+    r"^(?=.*\d)[a-f0-9]{6}$",
+    r"a++b(?:x|y)*+z",
+]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_sample_matches_its_pattern(pattern: str) -> None:
+    samples = [sample_pattern(pattern, random.Random(seed)) for seed in range(50)]
+    made = [s for s in samples if s is not None]
+    assert len(made) >= 25, samples  # look-arounds may refuse some; most samples are made
+    assert all(re.search(pattern, s) for s in made)
+    assert len(set(made)) > 1  # drawn, not one fixed string
+
+
+def test_a_sample_is_the_same_for_the_same_seed() -> None:
+    pattern = PATTERNS[0]
+    assert sample_pattern(pattern, random.Random(7)) == sample_pattern(pattern, random.Random(7))
+
+
+@pytest.mark.xfail(
+    strict=True, raises=TypeError, reason="known bug: an atomic group's parse node is read as a group's"
+)
+def test_an_atomic_group_is_sampled() -> None:
+    # Not ECMA-262 (JSON Schema's regex dialect), so rare in schemas; kept as found while the
+    # sampler moved into its own module, where behaviour was to stay unchanged.
+    sample = sample_pattern(r"(?>ab|a)c", random.Random(0))
+    assert sample is not None
+    assert re.search(r"(?>ab|a)c", sample)
+
+
+@pytest.mark.parametrize("pattern", [r"(?P<a>x)(?P=a)", r"(x)\1", "[", "[^\\x00-\\U0010ffff]"])
+def test_back_references_empty_classes_and_bad_regexes_give_none(pattern: str) -> None:
+    assert sample_pattern(pattern, random.Random(0)) is None

@@ -1,0 +1,91 @@
+"""Values generated from a JSON Schema: valid against it, reproducible, refused with a reason."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import jsonschema
+import pytest
+
+from fakeprovider.content import ContentPools
+from fakeprovider.schema_values import SchemaError, ValueGenerator
+
+POOL = ContentPools(0).get("o200k_base")
+
+TREE: dict[str, Any] = {
+    "$defs": {
+        "Node": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 3, "maxLength": 12},
+                "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+                "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]},
+            },
+            "required": ["name", "children"],
+        }
+    },
+    "$ref": "#/$defs/Node",
+}
+
+SCHEMAS: list[dict[str, Any]] = [
+    TREE,
+    {"type": "array", "items": {"$ref": "#"}},  # recursion through the root
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "code": {"type": "string", "pattern": "^[A-Z]{2}\\d{2}$"},
+            "count": {"type": "integer", "exclusiveMinimum": 0, "maximum": 9},
+            "ratio": {"type": "number", "minimum": 0, "maximum": 1, "multipleOf": 0.125},
+            "kind": {"enum": ["a", "b"]},
+            "fixed": {"const": 3},
+            "maybe": {"type": ["string", "null"]},
+            "flag": {"type": "boolean"},
+        },
+        "required": ["id", "code", "count", "ratio", "kind", "fixed", "maybe", "flag"],
+        "additionalProperties": False,
+    },
+    {
+        "allOf": [
+            {"properties": {"a": {"type": "integer"}}, "required": ["a"]},
+            {"$ref": "#/$defs/B"},
+        ],
+        "$defs": {"B": {"properties": {"b": {"type": "boolean"}}, "required": ["b"]}},
+    },
+    {"type": "object", "additionalProperties": {"type": "integer"}},
+    {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 3}, "uniqueItems": True},
+    {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": False},
+    {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_values_are_valid_against_their_schema(schema: dict[str, Any]) -> None:
+    for seed in range(40):
+        jsonschema.validate(ValueGenerator(schema, POOL, random.Random(seed)).value(), schema)
+
+
+def test_the_same_seed_gives_the_same_value() -> None:
+    def value(seed: int) -> Any:
+        return ValueGenerator(TREE, POOL, random.Random(seed)).value()
+
+    assert value(3) == value(3)
+    assert len({repr(value(seed)) for seed in range(10)}) > 1
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"not": {}, "anyOf": [False]}, "schema `false` admits no value"),
+        ({"$ref": "https://example.com/s.json"}, "only local $ref is supported, got 'https://"),
+        ({"$ref": "#/$defs/missing"}, "$ref '#/$defs/missing' does not resolve"),
+        ({"type": "frobnicate"}, "unsupported type 'frobnicate'"),
+        ({"type": "object", "properties": []}, "malformed schema (AttributeError"),
+        ({"anyOf": []}, "malformed schema (IndexError"),
+    ],
+)
+def test_a_schema_no_value_fits_is_refused_saying_why(schema: dict[str, Any], message: str) -> None:
+    with pytest.raises(SchemaError) as info:
+        ValueGenerator(schema, POOL, random.Random(0)).value()
+    assert str(info.value).startswith(message)
