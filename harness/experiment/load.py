@@ -2,20 +2,24 @@
 
 Every error names the file, the field path, the line, and what was expected:
 `experiments/outage.yaml: load.rate (line 12): Input should be greater than 0 (got -5)`.
+Routes files (`harness.routes.load`) are read with the same helpers (`read_source`,
+`parse_yaml`, `validate_model`), so both kinds of file report errors in the same words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from harness.errors import InvalidExperiment
+from harness.errors import HarnessError, InvalidExperiment
 from harness.experiment.model import Experiment, FieldError
 from harness.experiment.templates import TemplateError, check_request
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | None:
@@ -71,15 +75,40 @@ def format_errors(e: ValidationError, source: str, data: Any, root: yaml.Node | 
     return "\n".join(lines)
 
 
-def parse_experiment(text: str, source: str, overrides: dict[str, Any] | None = None) -> Experiment:
-    """Validate experiment YAML text; `overrides` (dotted keys) are applied before validation."""
+def read_source(path: Path, error: type[HarnessError]) -> str:
+    """The text of the file at `path`; one that cannot be read raises `error` naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise error(f"{path}: cannot read: {e.strerror}") from None
+
+
+def parse_yaml(text: str, source: str, error: type[HarnessError]) -> tuple[Any, yaml.Node | None]:
+    """The data in YAML `text` and its node tree (which has the line numbers); invalid YAML
+    raises `error` naming `source`, the line and the column."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise InvalidExperiment(f"{source}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+        raise error(f"{source}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+    return data, root
+
+
+def validate_model(
+    model: type[_Model], data: Any, source: str, root: yaml.Node | None, error: type[HarnessError]
+) -> _Model:
+    """`data` as a `model`; every validation error at once in `error`, by `format_errors`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise error(format_errors(e, source, data, root)) from None
+
+
+def parse_experiment(text: str, source: str, overrides: dict[str, Any] | None = None) -> Experiment:
+    """Validate experiment YAML text; `overrides` (dotted keys) are applied before validation."""
+    data, root = parse_yaml(text, source, InvalidExperiment)
     return validate_experiment(data, source, overrides, root)
 
 
@@ -90,10 +119,7 @@ def validate_experiment(
         raise InvalidExperiment(f"{source}: an experiment is a mapping (title, target, load, ...)")
     for key, value in (overrides or {}).items():
         _set(data, key.split("."), value)
-    try:
-        exp = Experiment.model_validate(data)
-    except ValidationError as e:
-        raise InvalidExperiment(format_errors(e, source, data, root)) from None
+    exp = validate_model(Experiment, data, source, root, InvalidExperiment)
     try:
         check_request(exp.target.request)
     except TemplateError as e:
@@ -113,11 +139,7 @@ def _set(data: dict[str, Any], path: list[str], value: Any) -> None:
 
 
 def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> Experiment:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InvalidExperiment(f"{path}: cannot read: {e.strerror}") from None
-    return parse_experiment(text, str(path), overrides)
+    return parse_experiment(read_source(path, InvalidExperiment), str(path), overrides)
 
 
 def experiment_files(paths: Iterable[Path]) -> list[Path]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -57,21 +57,27 @@ class SampleApp(_Strict):
         return v
 
 
-class Target(_Strict):
+class AppOrUrl(_Strict):
+    """Where the service under test runs: the bundled sampleapp or a URL. The base of the
+    `target` of experiment and routes files alike, so both refuse a bad one in the same words."""
+
     app: Literal["sample"] | None = None
     url: str | None = None
     sample: SampleApp = Field(default_factory=SampleApp)
-    request: RequestSpec
-    stream: Literal[False, "sse"] = False
-    timeout_s: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
-    def _app_or_url(self) -> Target:
+    def _app_or_url(self) -> Self:
         if (self.app is None) == (self.url is None):
             raise ValueError("give exactly one of `app: sample` or `url: http://HOST:PORT`")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise FieldError(("url",), "must start with http:// or https://")
         return self
+
+
+class Target(AppOrUrl):
+    request: RequestSpec
+    stream: Literal[False, "sse"] = False
+    timeout_s: float = Field(default=30.0, gt=0)
 
 
 class ProviderSpec(_Strict):

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.contract.degradation import Expect
-from harness.experiment.model import FieldError, PhaseFault, ProviderSpec, RequestSpec, SampleApp
+from harness.experiment.model import AppOrUrl, FieldError, PhaseFault, ProviderSpec, RequestSpec
 from harness.experiment.templates import TemplateError, check_request
 
 FailureMode = Literal["unavailable", "rate_limited", "over_budget", "malformed", "slow"]
@@ -39,20 +39,11 @@ def _given_or_false(fields: str, kind: type, expected: str) -> Callable[[type, A
     return field_validator(fields, mode="before")(check)
 
 
-class Target(_Strict):
+class Target(_Strict, AppOrUrl):
     """Where the service runs: the bundled sampleapp, or a URL."""
 
-    app: Literal["sample"] | None = None
-    url: str | None = None
-    sample: SampleApp = Field(default_factory=SampleApp)
-
-    @model_validator(mode="after")
-    def _app_or_url(self) -> Target:
-        if (self.app is None) == (self.url is None):
-            raise ValueError("give exactly one of `app: sample` or `url: http://HOST:PORT`")
-        if self.url is not None and not self.url.startswith(("http://", "https://")):
-            raise FieldError(("url",), "must start with http:// or https://")
-        return self
+    # The fields and their check are the experiment target's (`AppOrUrl`); `_Strict` makes this
+    # one frozen like the rest of a routes file.
 
 
 class Rehearsal(_Strict):

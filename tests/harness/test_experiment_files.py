@@ -16,6 +16,7 @@ from rich.console import Console
 
 from harness import cli
 from harness.run import runner as runner_module
+from harness.run import stack as stack_module
 from harness.run.main import main as run_main
 from harness.run.runner import RunOptions
 
@@ -156,7 +157,7 @@ def no_children(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         started.append(str(self.source))
         raise AssertionError("an experiment ran although a file is invalid")
 
-    monkeypatch.setattr(runner_module, "start_child", start_child)
+    monkeypatch.setattr(stack_module, "start_child", start_child)
     monkeypatch.setattr(runner_module.Runner, "run", run)
     return started
 

@@ -22,7 +22,7 @@ from fakeprovider import FakeProviderThread
 from harness.contract.base import ClauseResult
 from harness.report.figures import correlation_coverage
 from harness.report.journal import read_journal
-from harness.run import runner as runner_module
+from harness.run import stack as stack_module
 from harness.run.main import main
 from harness.run.model import Run
 from harness.run.runner import RunOptions
@@ -276,8 +276,8 @@ def test_a_remote_target_is_refused_before_anything_starts_or_connects(
         touched.append(url)
         raise AssertionError("the target was contacted")
 
-    monkeypatch.setattr(runner_module, "start_child", no_child)
-    monkeypatch.setattr(runner_module, "wait_reachable", no_connection)
+    monkeypatch.setattr(stack_module, "start_child", no_child)
+    monkeypatch.setattr(stack_module, "wait_reachable", no_connection)
     exp = experiment("/good", [{"name": "steady", "duration_s": 0.5}], [{"error_rate": {"max": 0}}])
     del exp["target"]["url"]
     exp["target"]["url"] = "http://192.0.2.1:80"  # TEST-NET-1: never routed

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InvalidRoutes
+from harness.errors import InvalidExperiment, InvalidRoutes
+from harness.experiment.load import load_experiment, parse_experiment
 from harness.routes.load import load_routes, parse_routes, validate_routes
 from harness.routes.spec import CacheLayer, RoutesFile
 from tests.harness.routes.specs import SHIPPED_ROUTES, complete_spec, drop_field, set_field
@@ -122,6 +123,42 @@ def test_a_file_needs_routes_and_a_mapping() -> None:
 def test_missing_file_is_an_invalid_routes_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidRoutes, match="cannot read"):
         load_routes(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("routes_text", "experiment_text"),
+    [
+        (
+            'target: {app: sample, url: "http://127.0.0.1:1"}\nroutes:\n  a:\n    request: {path: /a}\n',
+            'target: {app: sample, url: "http://127.0.0.1:1", request: {path: /a}}\n'
+            "title: t\nload: {rate: 1, duration_s: 1}\n",
+        ),
+        (
+            "target: {url: ftp://x}\nroutes:\n  a:\n    request: {path: /a}\n",
+            "target: {url: ftp://x, request: {path: /a}}\ntitle: t\nload: {rate: 1, duration_s: 1}\n",
+        ),
+        ("target: {app: sample}\nroutes: [\n", "target: {app: sample}\ntitle: [\n"),
+    ],
+    ids=["app-and-url", "url-scheme", "invalid-yaml"],
+)
+def test_routes_and_experiment_files_refuse_the_same_mistake_in_the_same_words(
+    routes_text: str, experiment_text: str
+) -> None:
+    with pytest.raises(InvalidExperiment) as info:
+        parse_experiment(experiment_text, "routes.yaml")
+    assert refused(routes_text) == str(info.value)
+
+
+def test_an_unreadable_file_reads_the_same_for_routes_and_experiments(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRoutes) as routes:
+        load_routes(tmp_path / "nope.yaml")
+    with pytest.raises(InvalidExperiment) as experiment:
+        load_experiment(tmp_path / "nope.yaml")
+    assert (
+        str(routes.value)
+        == str(experiment.value)
+        == f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
+    )
 
 
 def test_checklist_parts_may_be_left_out() -> None:
