@@ -161,6 +161,16 @@ def test_an_unreadable_file_reads_the_same_for_routes_and_experiments(tmp_path: 
     )
 
 
+def test_a_file_that_is_not_utf8_is_refused_by_name_for_routes_and_experiments(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("title: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(InvalidRoutes) as routes:
+        load_routes(path)
+    with pytest.raises(InvalidExperiment) as experiment:
+        load_experiment(path)
+    assert str(routes.value) == str(experiment.value) == f"{path}: not UTF-8 text (byte 10: b'\\xe9')"
+
+
 def test_checklist_parts_may_be_left_out() -> None:
     data = complete_spec()
     for part in ("tokens", "latency", "models", "retry", "cache", "degradation", "alerts", "capacity"):
