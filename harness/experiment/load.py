@@ -82,7 +82,7 @@ def read_source(path: Path, error: type[HarnessError]) -> str:
     except OSError as e:
         raise error(f"{path}: cannot read: {e.strerror}") from None
     except UnicodeDecodeError as e:
-        raise error(f"{path}: not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r})") from None
+        raise error(f"{path}: not UTF-8 text (byte {e.start}: {e.object[e.start : e.start + 1]!r})") from None
 
 
 def parse_yaml(text: str, source: str, error: type[HarnessError]) -> tuple[Any, yaml.Node | None]:
