@@ -27,7 +27,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from harness.errors import InvalidExperiment
 from harness.experiment.load import load_experiment
 from harness.experiment.model import Experiment
-from harness.run.runner import phase_rules, phase_windows
+from harness.run.phases import phase_rules, phase_windows
 from locustfiles import provider
 from locustfiles.lanes import hand_over_records, on_idle, on_start, take_records
 from locustfiles.session import SESSION
