@@ -1,8 +1,9 @@
 """Strings that a regular expression (a JSON Schema `pattern`) accepts, sampled from its parse tree.
 
 A regex sampler is its own small interpreter over Python's parser output, unrelated to the rest
-of a schema; `re.search` has the last word on every sample, so a construct sampled loosely
-(anchors, look-arounds) never yields a string the pattern refuses.
+of a schema; `re.fullmatch` has the last word on every sample, so a construct sampled loosely
+(anchors, look-arounds, atomic groups and possessive repeats, which the engine never backtracks
+into) never yields a string the pattern refuses.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class _Unsupported(Exception):
 
 
 def sample_pattern(pattern: str, rng: random.Random) -> str | None:
-    """A string `re.search(pattern, ...)` accepts, or None when none could be made."""
+    """A string the whole of which `pattern` matches (so `re.search` accepts it too), or None
+    when none could be made."""
     try:
         parsed = _re_parser.parse(pattern)
         out: list[str] = []
@@ -36,7 +38,7 @@ def sample_pattern(pattern: str, rng: random.Random) -> str | None:
     except (re.error, _Unsupported, RecursionError, IndexError):
         return None
     text = "".join(out)
-    return text if re.search(pattern, text) else None
+    return text if re.fullmatch(pattern, text) else None
 
 
 def _emit(items: Any, rng: random.Random, out: list[str]) -> None:
@@ -54,8 +56,12 @@ def _emit(items: Any, rng: random.Random, out: list[str]) -> None:
             lo, hi, sub = arg
             for _ in range(rng.randint(lo, max(lo, min(hi, lo + 8)))):
                 _emit(sub, rng, out)
-        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
-            _emit(arg[-1], rng, out)
+        elif name == "SUBPATTERN":
+            _emit(arg[-1], rng, out)  # (group, add flags, del flags, items)
+        elif name == "ATOMIC_GROUP":
+            # Its items bare, not in a tuple. Once the group has matched, the engine never goes
+            # back into it, so a sample that needed it to (`(?>a|ab)c` as "abc") fails the check.
+            _emit(arg, rng, out)
         elif name == "BRANCH":
             _emit(rng.choice(arg[1]), rng, out)
         elif name in ("AT", "ASSERT", "ASSERT_NOT"):

@@ -4,16 +4,31 @@ Bounds come in three spellings (`minimum`/`maximum`, draft 6+ numeric `exclusive
 `exclusiveMaximum`, draft 4 boolean ones) and combine with `multipleOf`; reading them is
 apart from the generator's walk over a schema's structure because it is arithmetic on one
 node only.
+
+A multiple of a decimal step is worked out in decimal (3 * 0.1 is 0.3, not 0.30000000000000004),
+and kept only if validators' float test takes it too: jsonschema (like Ajv) calls `v` a
+multiple of a float step when `v / step` is a whole float, which 0.3 / 0.1 (2.9999999999999996)
+is not, so a multiple that fails it is passed over for a nearby one that passes.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fakeprovider.schema_values import Schema
+
+_N = TypeVar("_N", int, float)
+
+# How many multiples, from the drawn one on, are tried for one that passes the float test; about
+# one in three fail for steps like 0.1 or 0.001, never more than a few dozen in a row.
+_TRIES = 256
 
 
 def integer_value(s: Schema, rng: random.Random) -> int:
@@ -21,24 +36,37 @@ def integer_value(s: Schema, rng: random.Random) -> int:
     low, low_ex, high, high_ex = _limits(s)
     lo = math.floor(low) + 1 if low_ex else math.ceil(low)
     hi = math.ceil(high) - 1 if high_ex else math.floor(high)
-    step = s.get("multipleOf")
-    if isinstance(step, int | float) and step > 0 and float(step).is_integer():
-        k_lo, k_hi = math.ceil(lo / step), math.floor(hi / step)
+    step = _step(s)
+    if step is not None:
+        # The integers that are multiples of p/q (in lowest terms) are the multiples of p.
+        p = Fraction(_decimal(step)).numerator
+        k_lo, k_hi = -(-lo // p), hi // p
         if k_lo <= k_hi:
-            return int(rng.randint(k_lo, k_hi) * step)
+            k = rng.randint(k_lo, k_hi)
+            found = _first(k, k_lo, k_hi, lambda j: j * p, lambda v: _passes(v, step))
+            return k * p if found is None else found
     return rng.randint(lo, max(lo, hi))
 
 
 def number_value(s: Schema, rng: random.Random) -> float:
     """A number within `s`'s bounds (two decimals), a multiple of its `multipleOf` where one fits."""
     low, low_ex, high, high_ex = _limits(s)
-    step = s.get("multipleOf")
-    if isinstance(step, int | float) and step > 0:
-        k_lo, k_hi = math.ceil(low / step), math.floor(high / step)
-        k_lo += 1 if low_ex and k_lo * step <= low else 0
-        k_hi -= 1 if high_ex and k_hi * step >= high else 0
+    step = _step(s)
+    if step is not None:
+        d, d_low, d_high = _decimal(step), _decimal(low), _decimal(high)
+        k_lo, k_hi = math.ceil(d_low / d), math.floor(d_high / d)
+        k_lo += 1 if low_ex and k_lo * d <= d_low else 0
+        k_hi -= 1 if high_ex and k_hi * d >= d_high else 0
         if k_lo <= k_hi:
-            return float(rng.randint(k_lo, k_hi) * step)
+            k = rng.randint(k_lo, k_hi)
+
+            def fits(v: float) -> bool:
+                inside = (low < v if low_ex else low <= v) and (v < high if high_ex else v <= high)
+                return inside and _passes(v, step)
+
+            found = _first(k, k_lo, k_hi, lambda j: float(j * d), fits)
+            # None passes (bounds that leave only 0.3 for a step of 0.1): the exact multiple.
+            return float(k * d) if found is None else found
     value = round(rng.uniform(low, high), 2)
     if value < low or value > high or (low_ex and value <= low) or (high_ex and value >= high):
         value = (low + high) / 2
@@ -70,6 +98,40 @@ def _limits(s: Schema) -> tuple[float, bool, float, bool]:
     if high is None:
         return low, low_ex, max(100.0, low + 100), False
     return low, low_ex, high, high_ex
+
+
+def _step(s: Schema) -> int | float | None:
+    """`s`'s `multipleOf`, if it is a positive finite number (a boolean is not one)."""
+    step = s.get("multipleOf")
+    if isinstance(step, int | float) and not isinstance(step, bool) and step > 0 and math.isfinite(step):
+        return step
+    return None
+
+
+def _decimal(x: int | float) -> Decimal:
+    """`x` as the decimal it is written as (`repr`), so 0.1 is 0.1 and not 0.1000000000000000055…"""
+    return Decimal(x) if isinstance(x, int) else Decimal(repr(x))
+
+
+def _passes(value: float, step: int | float) -> bool:
+    """jsonschema's own multipleOf test (`_keywords.multipleOf`), which Ajv's matches."""
+    if isinstance(step, float):
+        quotient = value / step
+        try:
+            return int(quotient) == quotient
+        except OverflowError:
+            return (Fraction(value) / Fraction(step)).denominator == 1
+    return value % step == 0
+
+
+def _first(k: int, k_lo: int, k_hi: int, value: Callable[[int], _N], ok: Callable[[_N], bool]) -> _N | None:
+    """The value of the first multiple index from `k` on (wrapping round to `k_lo`) that is `ok`."""
+    n = k_hi - k_lo + 1
+    for i in range(min(n, _TRIES)):
+        v = value(k_lo + (k - k_lo + i) % n)
+        if ok(v):
+            return v
+    return None
 
 
 def _num(value: Any) -> float | None:

@@ -34,15 +34,34 @@ def test_a_sample_is_the_same_for_the_same_seed() -> None:
     assert sample_pattern(pattern, random.Random(7)) == sample_pattern(pattern, random.Random(7))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=TypeError, reason="known bug: an atomic group's parse node is read as a group's"
-)
-def test_an_atomic_group_is_sampled() -> None:
-    # Not ECMA-262 (JSON Schema's regex dialect), so rare in schemas; kept as found while the
-    # sampler moved into its own module, where behaviour was to stay unchanged.
-    sample = sample_pattern(r"(?>ab|a)c", random.Random(0))
-    assert sample is not None
-    assert re.search(r"(?>ab|a)c", sample)
+ATOMIC_AND_POSSESSIVE = [
+    r"(?>ab|a)c",
+    r"^(?>foo|foobar)baz$",  # "foobarbaz" is refused: the group keeps "foo" and never retries
+    r"(?>\d+)-[a-z]{2,4}",
+    r"(?>(?:ab)+)c",
+    r"^[a-z]++\d*+$",
+    r"x(?>y|yz)?+z",
+]
+
+
+@pytest.mark.parametrize("pattern", ATOMIC_AND_POSSESSIVE)
+def test_atomic_groups_and_possessive_repeats_are_sampled_whole(pattern: str) -> None:
+    # Not ECMA-262 (JSON Schema's regex dialect), but Python's `re` has both since 3.11.
+    samples = [sample_pattern(pattern, random.Random(seed)) for seed in range(50)]
+    made = [s for s in samples if s is not None]
+    assert len(made) >= 20, samples
+    assert all(re.fullmatch(pattern, s) for s in made)
+
+
+def test_a_sample_the_atomic_group_would_have_to_give_back_is_refused() -> None:
+    # The walk may choose "foobar" then "baz"; the engine's group keeps "foo", so no match.
+    samples = {sample_pattern(r"^(?>foo|foobar)baz$", random.Random(seed)) for seed in range(50)}
+    assert samples == {"foobaz", None}
+
+
+@pytest.mark.parametrize("pattern", [r"(?>a*)a", r"a*+a"])
+def test_a_pattern_nothing_can_match_gives_none(pattern: str) -> None:
+    assert {sample_pattern(pattern, random.Random(seed)) for seed in range(20)} == {None}
 
 
 @pytest.mark.parametrize("pattern", [r"(?P<a>x)(?P=a)", r"(x)\1", "[", "[^\\x00-\\U0010ffff]"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -69,10 +70,54 @@ def test_booleans_are_not_taken_for_numeric_bounds() -> None:
     assert all(3 <= v <= 103 for v in values)
 
 
-@pytest.mark.xfail(strict=True, raises=jsonschema.ValidationError, reason="known bug: k * 0.1 is inexact")
-def test_number_multiple_of_a_decimal_step_passes_a_validator() -> None:
-    # 3 * 0.1 == 0.30000000000000004, which jsonschema finds no multiple of 0.1. Kept as found
-    # while the number code moved into its own module, where behaviour was to stay unchanged.
-    schema = {"type": "number", "minimum": 0, "maximum": 1, "multipleOf": 0.1}
-    for seed in SEEDS:
-        jsonschema.validate(number_value(schema, random.Random(seed)), schema)
+STEPS = [0.1, 0.01, 0.25, 1e-3, 2.5, 3]
+BOUNDS: list[dict[str, Any]] = [
+    {"minimum": 0, "maximum": 1},
+    {"exclusiveMinimum": -2.5, "exclusiveMaximum": 7.5},
+    {"minimum": 10.05, "maximum": 16},
+    {"minimum": -3, "exclusiveMaximum": 0},
+    {},
+]
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+@pytest.mark.parametrize("step", STEPS)
+def test_number_multiple_of_a_decimal_step_passes_jsonschema(step: float, bounds: dict[str, Any]) -> None:
+    # 3 * 0.1 is 0.30000000000000004 in floats, which jsonschema finds no multiple of 0.1.
+    schema = {"type": "number", "multipleOf": step, **bounds}
+    validator = jsonschema.Draft202012Validator(schema)
+    values = [number_value(schema, random.Random(seed)) for seed in SEEDS]
+    for value in values:
+        validator.validate(value)
+        assert Decimal(repr(value)) % Decimal(repr(step)) == 0, value  # exact in decimal too
+    assert values == [number_value(schema, random.Random(seed)) for seed in SEEDS]
+
+
+@pytest.mark.parametrize("step", [0.1, 0.01, 1e-3])
+def test_number_multiples_of_a_small_step_spread_over_the_range(step: float) -> None:
+    values = {
+        number_value({"minimum": 0, "maximum": 1, "multipleOf": step}, random.Random(seed)) for seed in SEEDS
+    }
+    assert len(values) > 5
+    assert min(values) < 0.5 < max(values)
+
+
+def test_a_multiple_the_float_test_refuses_is_passed_over_for_one_it_takes() -> None:
+    # Between 0.25 and 0.45 lie 0.3 and 0.4; jsonschema takes 0.4 / 0.1 == 4.0 but not 0.3 / 0.1.
+    schema = {"minimum": 0.25, "maximum": 0.45, "multipleOf": 0.1}
+    assert {number_value(schema, random.Random(seed)) for seed in SEEDS} == {0.4}
+
+
+def test_a_lone_multiple_the_float_test_refuses_is_still_given_exactly() -> None:
+    schema = {"minimum": 0.25, "maximum": 0.35, "multipleOf": 0.1}
+    assert {number_value(schema, random.Random(seed)) for seed in SEEDS} == {0.3}
+
+
+def test_integer_multiple_of_a_decimal_step_is_a_multiple_of_its_numerator() -> None:
+    # n is a multiple of 0.3 = 3/10 exactly when it is a multiple of 3.
+    schema = {"type": "integer", "minimum": 1, "maximum": 30, "multipleOf": 0.3}
+    values = {integer_value(schema, random.Random(seed)) for seed in SEEDS}
+    assert values <= set(range(3, 31, 3))
+    assert len(values) > 3
+    for value in values:
+        jsonschema.validate(value, schema)

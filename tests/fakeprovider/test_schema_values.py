@@ -57,6 +57,15 @@ SCHEMAS: list[dict[str, Any]] = [
     {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 3}, "uniqueItems": True},
     {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": False},
     {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+    {
+        "type": "object",
+        "properties": {
+            "tag": {"type": "string", "pattern": "^(?>ab|a)c[0-9]++$"},  # atomic, possessive
+            "price": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "multipleOf": 0.01},
+            "whole": {"type": "integer", "minimum": -50, "maximum": 50, "multipleOf": 0.3},
+        },
+        "required": ["tag", "price", "whole"],
+    },
 ]
 
 
