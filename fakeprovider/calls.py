@@ -12,6 +12,7 @@ from aiohttp import web
 
 from fakeprovider.ids import random_id, random_lower_id
 from fakeprovider.ledger import LedgerRecord, Outcome
+from fakeprovider.model_info import ModelInfo
 from fakeprovider.protocols.errors import ProviderError, invalid
 from fakeprovider.request import Tags
 from fakeprovider.state import ProviderState
@@ -36,6 +37,7 @@ class Call:
     fingerprint: str = ""
     attempt: int = 1
     model: str | None = None
+    price: ModelInfo | None = None  # the model as read with the request: what it is billed at
     stream: bool = False
     tags: Tags = _NO_TAGS
     input_tokens: int = 0

@@ -81,10 +81,10 @@ async def send_whole(
     if plan.ending in ("drop", "reset"):
         call.status = 0  # no status line ever went out
         call.finish_reason = None
-        _bill(call, state, 0)  # the prompt was read; no output reached the caller
+        _bill(call, 0)  # the prompt was read; no output reached the caller
         cut_connection(request, reset=plan.ending == "reset")
         raise ConnectionCut
-    _bill(call, state, out.usage.output_tokens)
+    _bill(call, out.usage.output_tokens)
     call.ttft_ms = elapsed_ms(call.m_start, state.clock.monotonic())
     return json_answer(out.body(), call.response_headers())
 
@@ -126,7 +126,7 @@ async def send_stream(
             await resp.write(protocol.stream_error(plan.error))
             call.error = plan.error.message
         elif plan.ending in ("drop", "reset"):
-            _bill(call, state, progress.tokens)
+            _bill(call, progress.tokens)
             cut_connection(request, reset=plan.ending == "reset")
             return resp
         await resp.write_eof()
@@ -134,7 +134,7 @@ async def send_stream(
         call.outcome = "client_cancelled"
         call.finish_reason = None
     except asyncio.CancelledError:
-        _bill(call, state, progress.tokens)
+        _bill(call, progress.tokens)
         raise
     except Exception as e:
         # A bug of ours after the headers went out: no error answer can follow a 200, so end
@@ -142,10 +142,10 @@ async def send_stream(
         call.outcome = "error"
         call.error = internal_error_message(e)
         call.finish_reason = None
-        _bill(call, state, progress.tokens)
+        _bill(call, progress.tokens)
         cut_connection(request, reset=False)
         return resp
-    _bill(call, state, progress.tokens)
+    _bill(call, progress.tokens)
     return resp
 
 
@@ -160,12 +160,14 @@ def on_cancel(call: Call, state: ProviderState, plan: Plan | None, now: float) -
         call.status = 499
     call.finish_reason = None
     if plan is not None and not call.stream:
-        _bill(call, state, _generated_by(plan, now - call.m_start))
+        _bill(call, _generated_by(plan, now - call.m_start))
 
 
-def _bill(call: Call, state: ProviderState, output_tokens: int) -> None:
+def _bill(call: Call, output_tokens: int) -> None:
     call.output_tokens = output_tokens
-    info = state.catalogue.resolve(call.model or "")
+    # Priced as the model stood when the request was read: a scenario put meanwhile may have
+    # changed its prices (or removed it).
+    info = call.price
     if info is not None:
         call.cost_usd = info.cost_usd(call.input_tokens, call.cached_tokens, output_tokens)
 

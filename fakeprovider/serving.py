@@ -61,7 +61,7 @@ async def serve_chat(
         call.model = model if isinstance(model, str) else None
         call.stream = body.get("stream") is True
         req = protocol.parse(body, state.catalogue)
-        info = req.model
+        info = call.price = req.model
         input_tokens = req.input_tokens
         if input_tokens > info.context_window:
             raise context_length(info.id, info.context_window, input_tokens, protocol.family)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from unittest import mock
 
@@ -340,3 +342,23 @@ async def test_guard_with_a_token_admits_any_caller_that_carries_it(
     handler = guarded(ProviderState(ProviderConfig(latency="none", control_token="t0k")), _ok)
     resp = await handler(_request_from(peer, {"Authorization": auth} if auth else None))
     assert resp.status == status
+
+
+def test_a_call_in_flight_across_a_scenario_change_is_priced_as_when_it_was_read() -> None:
+    def scenario(input_per_m: float, slow: bool) -> dict[str, object]:
+        faults = [{"fault": {"kind": "slow", "ttft_ms": 400}}] if slow else []
+        return {"models": {"gpt-4o": {"input_per_m": input_per_m, "output_per_m": 0.0}}, "faults": faults}
+
+    with FakeProviderThread(latency="none", scenario=scenario(1.0, slow=True)) as p:
+        client = openai.OpenAI(base_url=p.url + "/v1", api_key="k", max_retries=0, timeout=10)
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(client.chat.completions.create, model="gpt-4o", messages=HI, max_tokens=5)
+            time.sleep(0.15)  # the call has been read and waits out its 400 ms
+            status, _ = _json(
+                "PUT", p.url + "/control/scenario", json.dumps(scenario(1000.0, slow=False)).encode()
+            )
+            assert status == 200
+            usage = answer.result(timeout=10).usage
+        assert usage is not None
+        (record,) = [r for r in p.state.ledger.records() if r.model == "gpt-4o"]
+        assert record.cost_usd == pytest.approx(usage.prompt_tokens * 1.0 / 1_000_000)

@@ -33,10 +33,10 @@ def _plan() -> Plan:
 def test_leaving_a_whole_answer_bills_the_tokens_generated_by_then() -> None:
     state = ProviderState(ProviderConfig(latency="none"))
     call = _call()
+    call.price = info = state.catalogue.resolve("gpt-4o")  # as the request path sets it
+    assert info is not None
     on_cancel(call, state, _plan(), M_START + 0.35)
     assert (call.outcome, call.status, call.output_tokens) == ("client_cancelled", 499, 7)
-    info = state.catalogue.resolve("gpt-4o")
-    assert info is not None
     assert call.cost_usd == info.cost_usd(100, 0, 7) > 0
 
 
