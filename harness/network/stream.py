@@ -138,6 +138,19 @@ class Stub:
             if handle is not None:
                 handle.cancel()
 
+    async def next_chunk(self) -> Chunk | None:
+        """The next chunk, or None when the toxic is to return: interrupted, or the stream
+        ended (the EOF is passed on first). The loop most toxics run on."""
+        while True:
+            item = await self.read()
+            if isinstance(item, Chunk):
+                return item
+            if item is Signal.EOF:
+                self.close()
+                return None
+            if item is Signal.INTERRUPT:
+                return None
+
     async def sleep(self, seconds: float, *, interruptible: bool = True) -> bool:
         """Wait; False if interrupted first (the toxic then passes on what it holds)."""
         if interruptible and self._interrupted:

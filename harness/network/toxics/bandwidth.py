@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from harness.network.stream import Chunk, Signal, Stub
+from harness.network.stream import Chunk, Stub
 from harness.network.toxics.base import Toxic, register
 
 SLICE_S = 0.1  # large chunks go out in slices of 100 ms worth of bytes, as in Toxiproxy
@@ -19,15 +19,7 @@ class Bandwidth(Toxic):
         # so the average rate holds even though each sleep overshoots a little.
         owed = 0.0
         per_slice = self.rate * 100
-        while True:
-            chunk = await stub.read()
-            if chunk is Signal.INTERRUPT:
-                return
-            if chunk is Signal.EOF:
-                stub.close()
-                return
-            if isinstance(chunk, Signal):
-                continue
+        while (chunk := await stub.next_chunk()) is not None:
             if self.rate == 0:
                 # Toxiproxy loops forever here sending nothing: the stream stalls until the
                 # toxic is changed or removed.

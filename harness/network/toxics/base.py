@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.network.stream import Signal, Stub
+from harness.network.stream import Stub
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +106,8 @@ class ToxicWrapper:
 
 async def passthrough(stub: Stub) -> None:
     """The noop toxic's pipe: what a connection gets when the toxicity roll says no."""
-    while True:
-        item = await stub.read()
-        if item is Signal.INTERRUPT:
-            return
-        if item is Signal.EOF:
-            stub.close()
-            return
-        if not isinstance(item, Signal):
-            stub.write(item)
+    while (chunk := await stub.next_chunk()) is not None:
+        stub.write(chunk)
 
 
 async def run(wrapper: ToxicWrapper, stub: Stub, rng: random.Random) -> None:

@@ -6,7 +6,7 @@ import random
 
 from pydantic import Field
 
-from harness.network.stream import Signal, Stub
+from harness.network.stream import Stub
 from harness.network.toxics.base import INT64_MAX, Toxic, register
 
 
@@ -22,15 +22,7 @@ class Latency(Toxic):
         return ms / 1000
 
     async def pipe(self, stub: Stub) -> None:
-        while True:
-            chunk = await stub.read()
-            if chunk is Signal.INTERRUPT:
-                return
-            if chunk is Signal.EOF:
-                stub.close()
-                return
-            if isinstance(chunk, Signal):
-                continue
+        while (chunk := await stub.next_chunk()) is not None:
             # Measured from the chunk's arrival, so chunks in flight are delayed side by side
             # rather than one after another; the timestamp moves on so that a second latency
             # toxic adds its delay on top (Toxiproxy #94).

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from harness.network.stream import Chunk, Signal, Stub
+from harness.network.stream import Chunk, Stub
 from harness.network.toxics.base import INT64_MAX, Toxic, register
 
 
@@ -26,15 +26,7 @@ class LimitData(Toxic):
     async def pipe(self, stub: Stub) -> None:
         state = stub.state
         assert isinstance(state, Transmitted)
-        while True:
-            chunk = await stub.read()
-            if chunk is Signal.INTERRUPT:
-                return
-            if chunk is Signal.EOF:
-                stub.close()
-                return
-            if isinstance(chunk, Signal):
-                continue
+        while (chunk := await stub.next_chunk()) is not None:
             remaining = max(self.bytes - state.bytes, 0)
             data = chunk.data[:remaining]
             if data:

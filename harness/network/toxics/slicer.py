@@ -8,7 +8,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from harness.network.stream import Chunk, Signal, Stub
+from harness.network.stream import Chunk, Stub
 from harness.network.toxics.base import INT64_MAX, Toxic, register
 
 
@@ -38,15 +38,7 @@ class Slicer(Toxic):
         return self.offsets(start, mid, rng) + self.offsets(mid, end, rng)
 
     async def pipe(self, stub: Stub) -> None:
-        while True:
-            chunk = await stub.read()
-            if chunk is Signal.INTERRUPT:
-                return
-            if chunk is Signal.EOF:
-                stub.close()
-                return
-            if isinstance(chunk, Signal):
-                continue
+        while (chunk := await stub.next_chunk()) is not None:
             cuts = self.offsets(0, len(chunk.data), stub.rng)
             for i in range(1, len(cuts), 2):
                 stub.write(Chunk(chunk.data[cuts[i - 1] : cuts[i]], chunk.ts))
