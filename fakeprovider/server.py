@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import errno
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -24,7 +22,7 @@ from fakeprovider.scenario import (
     parse_scenario,
 )
 from fakeprovider.state import Latency, ProviderConfig, ProviderState
-from fakeprovider.threaded import ServerThread
+from fakeprovider.threaded import ServerThread, StartStop
 from fakeprovider.threaded import serve_forever as serve_forever  # `rehearse serve`
 
 ENCODINGS = ("o200k_base", "cl100k_base")
@@ -59,7 +57,7 @@ def _scenario_from(
     return parse_scenario(scenario), "scenario"
 
 
-class FakeProvider:
+class FakeProvider(StartStop):
     """The fake model server as an async context manager: `async with FakeProvider() as p: p.url`."""
 
     def __init__(
@@ -148,18 +146,6 @@ class FakeProvider:
             await self._runner.cleanup()
             self._runner = None
         self.state.ledger.close()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
 
 class FakeProviderThread(ServerThread[FakeProvider]):

@@ -20,6 +20,28 @@ class AsyncServer(Protocol):
     async def stop(self) -> None: ...
 
 
+class StartStop:
+    """`async with` for a server with `start` and `stop`: started on entry, stopped on exit."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
 S = TypeVar("S", bound=AsyncServer)
 
 

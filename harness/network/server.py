@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import errno
 import random
-from types import TracebackType
-from typing import Self
 
 from aiohttp import web
 
-from fakeprovider.threaded import ServerThread
+from fakeprovider.threaded import ServerThread, StartStop
 from fakeprovider.threaded import serve_forever as serve_forever  # `rehearse toxiproxy`
 from harness.network.api import create_app
 from harness.network.collection import ProxyCollection
@@ -20,7 +18,7 @@ DEFAULT_PORT = 8474  # Toxiproxy's
 SHUTDOWN_TIMEOUT_S = 0.5
 
 
-class ToxiproxyServer:
+class ToxiproxyServer(StartStop):
     """The server as an async context manager: `async with ToxiproxyServer() as s: s.url`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int | None = None) -> None:
@@ -58,18 +56,6 @@ class ToxiproxyServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
 
 class ToxiproxyServerThread(ServerThread[ToxiproxyServer]):
