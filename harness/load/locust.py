@@ -25,7 +25,8 @@ import orjson
 import locustfiles
 from harness.errors import HarnessError
 from harness.experiment.model import Experiment
-from harness.load.locust_procs import LocustProcess, free_port, start_locust
+from harness.load.locust_procs import LocustProcess, start_locust
+from harness.run.children import free_port
 from harness.run.model import RequestRecord
 
 LOCUSTFILE = Path(locustfiles.__file__).parent / "llm_route.py"

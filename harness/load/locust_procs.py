@@ -4,17 +4,14 @@ files, watched, and always stopped (SIGTERM to the process group, then SIGKILL).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import ChildCrashed
+from harness.run.children import stop_group
 
-STOP_TIMEOUT_S = 5.0
 TAIL_LINES = 25
 
 
@@ -46,15 +43,7 @@ class LocustProcess:
         )
 
     async def stop(self) -> None:
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT_S)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                await self.proc.wait()
+        await stop_group(self.proc)
 
 
 async def start_locust(name: str, args: Sequence[str], log: Path) -> LocustProcess:
@@ -72,11 +61,3 @@ async def start_locust(name: str, args: Sequence[str], log: Path) -> LocustProce
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     return LocustProcess(name, proc, log)
-
-
-def free_port() -> int:
-    """A port free on loopback now (locust's master cannot bind port 0 and say which it got)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

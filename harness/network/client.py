@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import toxiproxy  # type: ignore[import-untyped]
 from harness.network.errors import NetworkError
 from harness.network.server import ToxiproxyServerThread
 from harness.network.spec import ToxicSpec
+from harness.run.children import free_port
 
 ENV_URL = "TOXIPROXY_URL"
 SERVER_BINARY = "toxiproxy-server"
@@ -125,7 +125,7 @@ class ToxiproxyService:
         self.url, self.source = line.removeprefix("listening on ").strip(), "embedded"
 
     def _start_binary(self, path: str) -> None:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
             [path, "-host", "127.0.0.1", "-port", str(port)],
@@ -181,12 +181,6 @@ def add_toxics(proxy: Any, specs: Sequence[ToxicSpec]) -> None:
 def remove_toxics(proxy: Any) -> None:
     for name in list(proxy.toxics()):
         proxy.destroy_toxic(name)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 from collections import deque
 from collections.abc import Sequence
@@ -73,19 +74,31 @@ class Child:
         return self.url
 
     async def stop(self) -> None:
-        """SIGTERM to the process group, then SIGKILL if it does not exit in time."""
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT_S)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                await self.proc.wait()
+        await stop_group(self.proc)
         for task in self._drains:
             task.cancel()
         await asyncio.gather(*self._drains, return_exceptions=True)
+
+
+async def stop_group(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM to the process group `proc` leads, then SIGKILL if it does not exit in time."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+
+
+def free_port() -> int:
+    """A port free on loopback now, for a child that cannot bind port 0 and say which it got."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 async def start_child(name: str, args: Sequence[str], env: dict[str, str] | None = None) -> Child:
