@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Iterator
 
 import anthropic
@@ -21,6 +22,32 @@ def main_job(tmp_path_factory: pytest.TempPathFactory) -> MainJob:
 
 
 MAIN_JOB_TIMEOUT_S = RUN_TIMEOUT_S + 60
+
+# What makes a test SDK-facing (marked `sdk`, the set `scripts/drift.py` runs against the newest
+# releases): it talks to the provider through an official SDK, directly or through the test
+# helpers and fixtures that wrap one, or it runs the sampleapp, whose routes call the openai SDK.
+_SDK_MODULES = ("openai", "anthropic", "httpx2", "sampleapp", "tests.fakeprovider.e2e", "tests.sampleapp")
+_SDK_FIXTURES = frozenset({"openai_client", "anthropic_client", "main_job"})
+_SDK_DIRS = ("sampleapp", "locustfiles", "experiments")
+
+
+def _uses_sdk(module: types.ModuleType) -> bool:
+    if module.__name__.startswith(_SDK_MODULES):
+        return True
+    for value in vars(module).values():
+        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        if isinstance(name, str) and name.startswith(_SDK_MODULES):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    sdk = pytest.mark.sdk
+    for item in items:
+        module = getattr(item, "module", None)
+        in_sdk_dir = item.path.parent.name in _SDK_DIRS
+        if in_sdk_dir or (module is not None and _uses_sdk(module)) or _SDK_FIXTURES & set(item.fixturenames):
+            item.add_marker(sdk)
 
 
 @pytest.fixture

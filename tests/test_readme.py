@@ -23,9 +23,13 @@ from tests.main_job import QUICK_START, ROOT, MainJob, blocks, commands, run_lik
 def test_quick_start_is_two_commands_and_ci_runs_them_both() -> None:
     assert len(QUICK_START) == 2
     install_and_run, install_and_test = QUICK_START
-    assert install_and_run.startswith("python3 -m venv .venv && .venv/bin/pip install -q -e . && ")
+    assert install_and_run.startswith(
+        "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e . && "
+    )
     assert " .venv/bin/rehearse run experiments/ " in install_and_run
-    assert install_and_test.startswith("python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && ")
+    assert install_and_test.startswith(
+        "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[dev]' && "
+    )
     ci = (ROOT / ".ci" / "run").read_text()
     assert install_and_run in ci
     assert install_and_test in ci

@@ -8,10 +8,13 @@ Clients skip TLS set-up (`verify=False`: plain HTTP on loopback), which costs ~5
 from __future__ import annotations
 
 import contextlib
+import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import anthropic
 import httpx2
@@ -126,3 +129,60 @@ def message(client: anthropic.Anthropic, *, stream: bool = False, **kwargs: Any)
     if not stream:
         return client.messages.create(**kwargs)
     return list(client.messages.create(stream=True, **kwargs))
+
+
+def is_connection_failure(err: BaseException) -> bool:
+    """The SDK reported a failed connection: its `APIConnectionError` family, or the transport
+    error itself (some anthropic releases let it out of a stream's iterator unwrapped).
+
+    Which of the two a release raises is the SDK's choice; that the caller sees a connection
+    failure, and not an answer or a status error, is ours.
+    """
+    return isinstance(err, openai.APIConnectionError | anthropic.APIConnectionError | httpx2.TransportError)
+
+
+def caused_by(err: BaseException, kind: type[BaseException]) -> bool:
+    """`kind` is somewhere in the chain of causes (explicit or implicit) of `err`."""
+    cur: BaseException | None = err
+    while cur is not None:
+        if isinstance(cur, kind):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class WireEnd:
+    """What a raw socket read of one answer received, and how the connection ended."""
+
+    received: bytes
+    ended: Literal["eof", "reset"]
+
+    @property
+    def body(self) -> bytes:
+        return self.received.partition(b"\r\n\r\n")[2]
+
+    @property
+    def chunked_body_complete(self) -> bool:
+        """The chunked body ends with its terminating zero-length chunk."""
+        return self.body.endswith(b"0\r\n\r\n")
+
+
+def read_to_end(url: str, path: str, payload: dict[str, Any], timeout: float = 10.0) -> WireEnd:
+    """POST `payload` over a plain socket and read until the server closes or resets it."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or 0
+    body = json.dumps(payload).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    received = b""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(head.encode() + body)
+        try:
+            while data := sock.recv(65536):
+                received += data
+        except ConnectionResetError:
+            return WireEnd(received, "reset")
+    return WireEnd(received, "eof")
