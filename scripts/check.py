@@ -9,7 +9,9 @@ STEPS: list[tuple[str, list[str]]] = [
     ("format", ["ruff", "format", "--check", "."]),
     ("lint", ["ruff", "check", "."]),
     ("types", ["mypy"]),
-    ("tests", ["pytest", "-q"]),
+    # Two workers, a module's tests on one (its module-scoped servers start once), modules in
+    # collection order so the README's main job, the longest single step, starts first.
+    ("tests", ["pytest", "-q", "-n", "2", "--dist", "loadscope", "--no-loadscope-reorder"]),
 ]
 
 
