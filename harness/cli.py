@@ -1,4 +1,4 @@
-"""`rehearse`: every subcommand, thin. Exit 0 success, 1 a check failed, 2 bad input."""
+"""The `rehearse` command line: each subcommand parses its flags and hands over to its module."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+
+DESCRIPTION = (
+    "Rehearse LLM-backed routes before release: a fake model provider that fails on purpose, load "
+    "against your real routes, and a check of their contracts (retries, fallbacks, budgets, latency, "
+    "attribution). Exit status: 0 every check held, 1 a check failed, 2 bad input or a run error."
+)
 
 
 def _port(text: str) -> int:
@@ -19,7 +25,7 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rehearse", description=__doc__)
+    parser = argparse.ArgumentParser(prog="rehearse", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the fake model server (OpenAI and Anthropic APIs)")

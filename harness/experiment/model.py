@@ -127,6 +127,20 @@ class Load(_Strict):
         default=None, ge=1, le=256, description="locust: processes on this machine (master/workers if > 1)"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _locust_defaults_to_closed(cls, data: Any) -> Any:
+        # Locust users are closed-loop workers: `users` and no `rate` means "this many users", as
+        # locust users expect, not an open loop missing its rate.
+        if (
+            isinstance(data, dict)
+            and data.get("engine") == "locust"
+            and "mode" not in data
+            and "rate" not in data
+        ):
+            return {**data, "mode": "closed"}
+        return data
+
     @model_validator(mode="after")
     def _mode_fields(self) -> Load:
         if self.mode == "open" and self.rate is None:

@@ -53,9 +53,17 @@ class ProgressHandler(RunHandler):
         rate = self.done / elapsed if elapsed > 0 else 0.0
         phase = f" | phase {self._phase}" if self._phase else ""
         return (
-            f"{self.done}/{self._max_requests} req | {elapsed:.1f}/{self._duration_s:.1f} s{phase}"
+            f"{self.done}/{self._max_requests} req | {self._time(elapsed)}{phase}"
             f" | {self.errors} errors | {rate:.1f} req/s"
         )
+
+    def _time(self, elapsed: float) -> str:
+        # Past its duration a run only waits for the answers in flight: say so, rather than show
+        # more seconds than the run has.
+        total = self._duration_s
+        if elapsed <= total:
+            return f"{elapsed:.1f}/{total:.1f} s"
+        return f"{total:.1f}/{total:.1f} s (+{elapsed - total:.1f} s draining)"
 
     def _fraction(self) -> float:
         by_time = (self._clock() - self._started) / self._duration_s if self._duration_s > 0 else 0.0

@@ -27,6 +27,14 @@ def test_locust_fields_are_read_and_closed_loop_users_default_to_the_concurrency
     assert closed.load.locust_users == 3
 
 
+def test_locust_users_without_a_rate_are_a_closed_loop_of_that_many_users() -> None:
+    exp = parse_experiment(_load("{engine: locust, users: 6}"), "x.yaml")
+    assert (exp.load.mode, exp.load.locust_users) == ("closed", 6)
+    # An open loop asked for by name still needs its rate.
+    with pytest.raises(InvalidExperiment, match="open loop needs `rate`"):
+        parse_experiment(_load("{engine: locust, mode: open, users: 6}"), "x.yaml")
+
+
 @pytest.mark.parametrize(
     ("load", "error"),
     [

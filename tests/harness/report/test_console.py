@@ -80,7 +80,8 @@ def test_progress_without_a_terminal_prints_bounded_plain_lines() -> None:
     assert "\x1b" not in text
     assert (
         lines[-1]
-        == "finished (completed) | 200/1000 req | 21.0/20.0 s | phase outage | 22 errors | 9.5 req/s"
+        == "finished (completed) | 200/1000 req | 20.0/20.0 s (+1.0 s draining) | phase outage | 22 errors"
+        " | 9.5 req/s"
     )
 
 
