@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from harness.errors import HarnessError
 from harness.experiment.load import load_experiment
 from harness.load.locust import read_records
@@ -42,7 +40,7 @@ def evaluate_records(
         load_started_at=t0,
     )
     results = evaluate(exp, run)
-    ConsoleResultsHandler(Console()).run_finished(run, results)
+    ConsoleResultsHandler().run_finished(run, results)
     if journal is not None:
         JournalHandler(journal).run_finished(run, results)
     return EXIT[overall_verdict(run, results)]

@@ -3,6 +3,7 @@ experiment. User strings go through `Text`, never markup, so "[bold]" in a title
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -18,6 +19,19 @@ from harness.report.figures import correlation_coverage, is_failed, overall_verd
 from harness.run.model import PhaseWindow, RequestRecord, Run
 
 VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
+# Width of output that goes to a log or a pipe (CI) rather than a terminal: rich would take 80
+# columns and squeeze the clause tables into tall narrow cells. COLUMNS still wins.
+LOG_WIDTH = 160
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A console for results: the terminal's width, else COLUMNS, else `LOG_WIDTH` columns."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(stderr=stderr, width=LOG_WIDTH)
+    return console
+
+
 STATUS_STYLE = {"completed": "green", "aborted": "yellow", "error": "red"}
 
 
@@ -32,7 +46,7 @@ class ProgressHandler(RunHandler):
         interval_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.console = console if console is not None else Console(stderr=True)
+        self.console = console if console is not None else output_console(stderr=True)
         self.interval_s = interval_s
         self._clock = clock
         self._live: Live | None = None
@@ -203,7 +217,7 @@ class ConsoleResultsHandler(RunHandler):
     """Prints the results table of each run when it finishes."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console if console is not None else Console()
+        self.console = console if console is not None else output_console()
 
     def run_finished(self, run: Run, results: Sequence[ClauseResult]) -> None:
         render_results(self.console, run, results)

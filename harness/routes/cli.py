@@ -52,9 +52,8 @@ def _time_scale(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run one of `COMMANDS`; exit 0 ok, 1 a route is not ready, 2 bad input."""
-    from rich.console import Console
-
     from harness.errors import InvalidRoutes
+    from harness.report.console import output_console
     from harness.routes.load import load_routes
 
     if getattr(args, "time_scale", 1.0) <= 0:
@@ -87,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
         from harness.routes.lint import exit_status, lint, render
 
         results = lint(spec)
-        render(Console(), results)
+        render(output_console(), results)
         return exit_status(results)
     from harness.routes.plan import plan, write_plan
 

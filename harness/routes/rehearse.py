@@ -20,6 +20,7 @@ from rich.text import Text
 
 from harness.errors import InvalidRoutes
 from harness.experiment.load import load_experiment
+from harness.report.console import output_console
 from harness.report.figures import overall_verdict
 from harness.routes.lint import RouteLint, lint
 from harness.routes.load import load_routes
@@ -115,7 +116,7 @@ def rehearse(
     console: Console | None = None,
 ) -> int:
     """Lint, plan (into `out_dir`, else a temporary folder), run, and print readiness."""
-    console = console or Console()
+    console = console or output_console()
     try:
         spec = load_routes(routes_path)
     except InvalidRoutes as e:

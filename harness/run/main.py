@@ -18,7 +18,7 @@ from harness.errors import InvalidExperiment
 from harness.events import Handlers, RunHandler
 from harness.experiment.load import experiment_files, load_experiment
 from harness.experiment.model import Experiment
-from harness.report.console import ConsoleResultsHandler, ProgressHandler, render_summary
+from harness.report.console import ConsoleResultsHandler, ProgressHandler, output_console, render_summary
 from harness.report.figures import overall_verdict
 from harness.report.html import HtmlHandler
 from harness.report.journal import JournalHandler
@@ -48,7 +48,10 @@ def load_all(paths: Sequence[Path]) -> list[tuple[Path, Experiment]]:
 def handlers_for(
     console: Console, json: Path | None, junit: Path | None, html: Path | None
 ) -> list[RunHandler]:
-    handlers: list[RunHandler] = [ProgressHandler(Console(stderr=True)), ConsoleResultsHandler(console)]
+    handlers: list[RunHandler] = [
+        ProgressHandler(output_console(stderr=True)),
+        ConsoleResultsHandler(console),
+    ]
     if json is not None:
         handlers.append(JournalHandler(json))
     if junit is not None:
@@ -115,7 +118,7 @@ def main(
     html: Path | None = None,
     console: Console | None = None,
 ) -> int:
-    console = console or Console()
+    console = console or output_console()
     try:
         experiments = load_all(paths)
     except InvalidExperiment as e:

@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
-from harness.report.console import ConsoleResultsHandler, ProgressHandler, render_results, render_summary
+from harness.report.console import (
+    LOG_WIDTH,
+    ConsoleResultsHandler,
+    ProgressHandler,
+    output_console,
+    render_results,
+    render_summary,
+)
 
 from .synthetic import HOSTILE_TITLE, make_results, make_run
 
@@ -105,3 +113,24 @@ def test_progress_says_nothing_for_a_run_that_failed_before_its_load() -> None:
     run.status, run.error = "error", "target down"
     ProgressHandler(Console(file=out, width=120)).run_finished(run, [])
     assert out.getvalue() == ""
+
+
+def test_output_to_a_log_is_wide_enough_for_the_clause_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under pytest stdout is not a terminal, as in CI: rich alone would squeeze tables to 80.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    console = output_console()
+    assert not console.is_terminal
+    assert console.width == LOG_WIDTH
+    monkeypatch.setenv("COLUMNS", "100")
+    assert output_console().width == 100
+
+
+def test_a_results_table_in_a_log_keeps_each_expectation_on_few_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    ConsoleResultsHandler().run_finished(make_run(), make_results())
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) > 80
+    for r in make_results():
+        assert r.expected in "\n".join(lines)
