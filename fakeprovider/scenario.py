@@ -125,6 +125,11 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    if data and not set(data) & set(Scenario.model_fields):
+        # Not a scenario at all (a wrong path, another kind of file): say so without echoing
+        # its contents, which every "unknown field" would.
+        known = ", ".join(Scenario.model_fields)
+        raise ScenarioError(f"{source}: not a scenario file (no top-level key is one of: {known})")
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
@@ -153,11 +158,22 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(text, str(path))
 
 
+# Bounds on what an error message repeats of its input: a file's keys and values are echoed
+# in it, and a hostile or foreign file must not fill a terminal, a journal or a JUnit report.
+MAX_ERRORS_SHOWN = 5
+MAX_ECHO_CHARS = 60
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ECHO_CHARS else text[: MAX_ECHO_CHARS - 1] + "…"
+
+
 def format_validation_error(e: ValidationError) -> str:
-    """pydantic errors as `field.path: message` lines."""
+    """pydantic errors as `field.path: message` lines (the first few, inputs clipped)."""
     lines = []
-    for err in e.errors():
-        path = ".".join(str(p) for p in err["loc"])
+    errors = e.errors()
+    for err in errors[:MAX_ERRORS_SHOWN]:
+        path = _clip(".".join(str(p) for p in err["loc"]))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
@@ -165,8 +181,10 @@ def format_validation_error(e: ValidationError) -> str:
             # Our own validators' words, without pydantic's "Value error, " prefix.
             msg = str(err["ctx"]["error"])
         elif isinstance(err.get("input"), str | int | float) and err["type"] != "missing":
-            msg = f"{msg} (got {err['input']!r})"
+            msg = f"{msg} (got {_clip(repr(err['input']))})"
         lines.append(f"{path}: {msg}" if path else msg)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(f"and {len(errors) - MAX_ERRORS_SHOWN} more")
     return "; ".join(lines)
 
 

@@ -141,7 +141,25 @@ def _set(data: dict[str, Any], path: list[str], value: Any) -> None:
 
 
 def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> Experiment:
-    return parse_experiment(read_source(path, InvalidExperiment), str(path), overrides)
+    """The experiment in `path`, with the scenario file it names read and checked too."""
+    exp = parse_experiment(read_source(path, InvalidExperiment), str(path), overrides)
+    if exp.provider.scenario is not None:
+        check_scenario_file(path, exp.provider.scenario)
+    return exp
+
+
+def check_scenario_file(path: Path, scenario: str) -> None:
+    """`provider.scenario` exists and is a valid scenario: found by `validate`, not mid-run."""
+    from fakeprovider.scenario import ScenarioError, load_scenario
+
+    where = (path.parent / scenario).resolve()
+    if not where.is_file():
+        raise InvalidExperiment(f"{path}: provider.scenario: no such file {where}")
+    try:
+        load_scenario(where)
+    except ScenarioError as e:
+        # The scenario's own error names its file; say which experiment field led there.
+        raise InvalidExperiment(f"{path}: provider.scenario: {e}") from None
 
 
 def experiment_files(paths: Iterable[Path]) -> list[Path]:

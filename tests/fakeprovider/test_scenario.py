@@ -238,3 +238,20 @@ def test_scripted_tool_use_through_the_anthropic_sdk(scripted: FakeProviderThrea
 def test_scenario_seed_overrides_the_server_seed() -> None:
     with FakeProviderThread(latency="none", seed=1, scenario={"seed": 42}) as p:
         assert p.state.seed == 42
+
+
+def test_a_scenario_error_lists_the_first_few_mistakes_and_clips_what_it_echoes() -> None:
+    long_key = "k" * 500
+    text = "seed: 1\n" + "".join(f"{long_key}{i}: 1\n" for i in range(20))
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "s.yaml")
+    message = str(info.value)
+    assert message.count("unknown field") == 5
+    assert message.endswith("and 15 more")
+    assert len(message) < 600
+
+
+def test_a_file_with_no_scenario_key_is_not_a_scenario_and_is_not_echoed() -> None:
+    with pytest.raises(ScenarioError, match=r"^s\.yaml: not a scenario file \(no top-level key") as info:
+        parse_scenario("root: x\ndaemon: y\n", "s.yaml")
+    assert "root" not in str(info.value)

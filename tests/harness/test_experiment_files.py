@@ -219,13 +219,51 @@ def test_validate_says_ok_or_names_the_mistake(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_validate_accepts_the_documented_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The example file of docs/experiments.md (its scenario path is only read by `run`)."""
-    docs = (Path(__file__).parents[2] / "docs" / "experiments.md").read_text()
-    example = re.search(r"## The file\n\n```yaml\n(.*?)```", docs, re.S)
+    """The example file of docs/experiments.md, beside the scenario it names."""
+    root = Path(__file__).parents[2]
+    example = re.search(
+        r"## The file\n\n```yaml\n(.*?)```", (root / "docs" / "experiments.md").read_text(), re.S
+    )
     assert example is not None
     path = tmp_path / "example.yaml"
     path.write_text(example.group(1))
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "base.yaml").write_text((root / "experiments/scenarios/base.yaml").read_text())
     assert cli.main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_validate_refuses_a_missing_scenario_file_once_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "probe.yaml"
+    path.write_text(VALID + "provider: {scenario: scenarios/base.yaml}\n")
+    assert cli.main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{path}: provider.scenario: no such file {tmp_path / 'scenarios' / 'base.yaml'}\n"
+
+
+def test_validate_refuses_an_invalid_scenario_naming_its_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "s.yaml").write_text("faults: [{fault: {kind: http_error, status: 200}}]\n")
+    path = tmp_path / "probe.yaml"
+    path.write_text(VALID + "provider: {scenario: s.yaml}\n")
+    assert cli.main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}: provider.scenario: {tmp_path / 's.yaml'}: faults.0.fault")
+
+
+def test_a_scenario_that_is_some_other_file_is_refused_without_echoing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "shadow"
+    secret.write_text("".join(f"user{i}:$6$s3cr3t{i}:20228:0:99999:7:::\n" for i in range(50)))
+    path = tmp_path / "probe.yaml"
+    path.write_text(VALID + f"provider: {{scenario: {secret}}}\n")
+    assert cli.main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "not a scenario file" in err
+    assert "s3cr3t" not in err
 
 
 def schema_of_cli(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
