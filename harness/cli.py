@@ -103,9 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warn_if_exposed(command: str, host: str, what: str) -> None:
+    """A bind address beyond loopback lets other machines reach `what`: say so once, at start."""
+    from harness.run.stack import is_loopback_host
+
+    if not is_loopback_host(host):
+        print(
+            f"rehearse {command}: warning: --host {host} is not a loopback address: other machines "
+            f"can reach {what}. Bind 127.0.0.1 unless they must.",
+            file=sys.stderr,
+        )
+
+
 def _toxiproxy(host: str, port: int, seed: int | None) -> int:
     from harness.network.errors import NetworkError
     from harness.network.server import ToxiproxyServer, serve_forever
+
+    _warn_if_exposed("toxiproxy", host, "its API, which can make and change proxies")
 
     try:
         asyncio.run(serve_forever(ToxiproxyServer(host, port, seed=seed)))
@@ -224,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
+            what = "the provider" + (
+                "" if args.control_token else " and its control API (no --control-token)"
+            )
+            _warn_if_exposed("serve", args.host, what)
             provider = FakeProvider(
                 args.host,
                 args.port,

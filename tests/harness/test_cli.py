@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.run.stack import is_loopback_host
 
 START_TIMEOUT_S = 30  # importing the tokenizer alone takes a second or two on a busy machine
 STOP_TIMEOUT_S = 5
@@ -90,6 +91,38 @@ def test_serve_prints_its_url_answers_and_stops_cleanly_on_signal(
         assert "Traceback" not in err
         assert out == ""  # nothing after the `listening on` line
     assert json.loads(ledger.read_text())["model"] == "gpt-4o"
+
+
+@pytest.mark.parametrize("command", ["serve", "toxiproxy"])
+def test_a_bind_address_beyond_loopback_is_warned_about(command: str) -> None:
+    # 192.0.2.1 (TEST-NET-1) is no address of this machine: the bind fails, after the warning,
+    # and nothing listens beyond loopback.
+    proc = subprocess.run(
+        _rehearse(command, "--host", "192.0.2.1", "--port", "0"),
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert proc.returncode == 2
+    assert f"rehearse {command}: warning: --host 192.0.2.1 is not a loopback address" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.9.9.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.1", False),
+        ("example.com", False),
+    ],
+)
+def test_loopback_hosts_are_told_apart(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
 
 
 def test_serve_on_a_port_in_use_exits_2_naming_the_port() -> None:
