@@ -184,6 +184,9 @@ def _time_scale(flag: float | None) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from harness.lifeline import watch_parent
+
+    watch_parent()  # started by a runner (serve, sample-app, toxiproxy): stop when it dies
     if args.command == "validate":
         return _validate(args.paths)
     if args.command == "schema":

@@ -20,11 +20,15 @@ from locust import FastHttpUser, constant, task
 from locust.env import Environment
 
 import locustfiles.listeners  # noqa: F401  (registers the rehearsal's options and listeners)
+from harness.lifeline import watch_parent
 from locustfiles.reading import send
 from locustfiles.session import SESSION
 from locustfiles.shape import PhaseShape
 
 __all__ = ["LLMRouteUser", "PhaseShape"]
+# Started by `rehearse run`: stop (master and forked workers) should the runner die. Before
+# locust forks its workers, so only the master watches.
+watch_parent()
 IDLE_S = 0.1  # how long a user with nothing to send waits before asking again
 
 

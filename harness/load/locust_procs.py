@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness import lifeline
 from harness.errors import ChildCrashed
 from harness.run.children import stop_group
 
@@ -47,17 +48,18 @@ class LocustProcess:
 
 
 async def start_locust(name: str, args: Sequence[str], log: Path) -> LocustProcess:
-    """`python -m locust ARGS` in its own session, stdout and stderr to `log`."""
+    """`python -m locust ARGS` in its own session, stdout and stderr to `log`; should this
+    process die, locust's processes stop and remove `log`'s folder (`harness.lifeline`)."""
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "locust",
             *args,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,  # the lifeline: held open, never written
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **lifeline.child_env(cleanup=log.parent)},
         )
     return LocustProcess(name, proc, log)

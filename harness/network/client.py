@@ -25,6 +25,7 @@ from typing import Any, Literal, Self
 
 import toxiproxy  # type: ignore[import-untyped]
 
+from harness import lifeline
 from harness.network.errors import NetworkError
 from harness.network.server import ToxiproxyServerThread
 from harness.network.spec import ToxicSpec
@@ -114,7 +115,11 @@ class ToxiproxyService:
 
     def _start_process(self) -> None:
         cmd = [sys.executable, "-m", "harness.cli", "toxiproxy", "--host", "127.0.0.1", "--port", "0"]
-        process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # stdin is its lifeline (held open, never written): it stops if this process dies.
+        env = {**os.environ, **lifeline.child_env()}
+        process = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
         assert process.stdout is not None
         ready, _, _ = select.select([process.stdout], [], [], self._timeout)
         line = process.stdout.readline().decode() if ready else ""
@@ -191,5 +196,6 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-    if process.stdout is not None:
-        process.stdout.close()
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()

@@ -13,6 +13,7 @@ import sys
 from collections import deque
 from collections.abc import Sequence
 
+from harness import lifeline
 from harness.errors import ChildCrashed, HarnessError
 
 READY_TIMEOUT_S = 30.0
@@ -106,11 +107,11 @@ async def start_child(name: str, args: Sequence[str], env: dict[str, str] | None
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         *args,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE,  # its lifeline: held open, never written
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **lifeline.child_env(), **(env or {})},
     )
     child = Child(name, proc)
     try:
