@@ -10,21 +10,35 @@ import orjson
 
 from harness.errors import ProviderError
 
+# The control API answers from the provider's own loop in milliseconds; one that has not
+# answered in this long is stopped or hung, and each later call would wait as long again.
+CONTROL_TIMEOUT_S = 10.0
+
 
 class ProviderAPI:
-    def __init__(self, url: str, session: aiohttp.ClientSession, token: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        session: aiohttp.ClientSession,
+        token: str | None = None,
+        timeout_s: float = CONTROL_TIMEOUT_S,
+    ) -> None:
         self.url = url.rstrip("/")
         self._session = session
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._hung: str | None = None  # why the provider is taken for hung: later calls fail at once
 
     async def _call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201)) -> Any:
+        if self._hung is not None:
+            raise ProviderError(self._hung)
         data = None if body is None else orjson.dumps(body)
         headers = dict(self._headers)
         if data is not None:
             headers["Content-Type"] = "application/json"
         try:
             async with self._session.request(
-                method, self.url + path, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+                method, self.url + path, data=data, headers=headers, timeout=self._timeout
             ) as resp:
                 payload = await resp.read()
                 if resp.status not in ok:
@@ -34,9 +48,11 @@ class ProviderAPI:
         except aiohttp.ClientError as e:
             raise ProviderError(f"fake provider at {self.url} is not reachable: {e}") from None
         except TimeoutError:
-            raise ProviderError(
-                f"fake provider at {self.url} did not answer {method} {path} in 30 s"
-            ) from None
+            self._hung = (
+                f"fake provider at {self.url} did not answer {method} {path} in "
+                f"{self._timeout.total:g} s (stopped or hung); no further calls were tried"
+            )
+            raise ProviderError(self._hung) from None
 
     async def health(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", "/control/health")
