@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
+
+import requests
 
 from harness.errors import HarnessError
 from harness.experiment.model import Experiment
@@ -67,14 +70,24 @@ class NetworkFaults:
             await self._add(phase.name, phase.toxics)
             await asyncio.sleep(max(0.0, start + window.end_s - loop.time()))
             for toxic in phase.toxics:
-                await asyncio.to_thread(self.proxy.destroy_toxic, toxic.toxic_name)
+                await self._call(
+                    f"phase {phase.name}: removing a toxic", self.proxy.destroy_toxic, toxic.toxic_name
+                )
 
     async def _add(self, phase: str, toxics: list[ToxicSpec]) -> None:
-        try:
-            await asyncio.to_thread(add_toxics, self.proxy, toxics)
-        except Exception as e:
-            raise HarnessError(f"network: phase {phase}: the proxy refused a toxic: {e}") from e
+        await self._call(f"phase {phase}: the proxy refused a toxic", add_toxics, self.proxy, toxics)
         self.applied += [f"{phase}: {t.toxic_name}" for t in toxics]
+
+    async def _call(self, what: str, fn: Callable[..., object], *args: Any) -> None:
+        """A toxiproxy-python call in a worker thread; a Toxiproxy that is gone is named as such,
+        not left to `requests`' connection error."""
+        try:
+            await asyncio.to_thread(fn, *args)
+        except requests.ConnectionError:
+            where = f"the Toxiproxy server at {self.service.url}" if self.service else "the Toxiproxy server"
+            raise HarnessError(f"network: {where} stopped answering (crashed or was stopped)") from None
+        except Exception as e:  # toxiproxy-python's own errors: the server said no
+            raise HarnessError(f"network: {what}: {e}") from e
 
     async def close(self) -> None:
         """Delete the proxy (its toxics go with it) and stop a Toxiproxy this run started."""

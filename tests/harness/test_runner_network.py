@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,3 +174,36 @@ def test_a_network_section_that_cannot_work_is_refused_before_anything_runs(
     path.write_text(yaml.safe_dump(exp, sort_keys=False))
     with pytest.raises(InvalidExperiment, match=message.replace("(", r"\(")):
         load_experiment(path)
+
+
+@pytest.mark.timeout(60)
+def test_a_toxiproxy_that_dies_mid_run_is_named_in_the_run_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    phases = [
+        {"name": "steady", "duration_s": 0.8},
+        {"name": "slow", "duration_s": 0.5, "toxics": [{"type": "latency", "attributes": {"latency": 100}}]},
+    ]
+    server = ToxiproxyServerThread("127.0.0.1", 0).start()
+    monkeypatch.setenv("TOXIPROXY_URL", server.url)
+
+    def stop_once_the_proxy_is_up() -> None:  # the run is on; the `slow` phase's toxic is yet to come
+        while not proxies(server.url):
+            time.sleep(0.02)
+        server.stop()
+
+    stopper = threading.Thread(target=stop_once_the_proxy_is_up)
+    stopper.start()
+    try:
+        with serve_target(f"http://127.0.0.1:{port}") as target:
+            status, run_ = run(tmp_path, experiment(port, phases), target)
+    finally:
+        stopper.join()
+        server.stop()
+    assert status == 2
+    assert run_.status == "error"
+    assert (
+        run_.error
+        == f"network: the Toxiproxy server at {server.url} stopped answering (crashed or was stopped)"
+    )
