@@ -15,6 +15,7 @@ from fakeprovider.catalogue import Catalogue, ModelOverride
 from fakeprovider.plan import Reply
 from fakeprovider.request import Tags
 from fakeprovider.rules import FaultRule, LimitSpec, Match
+from fakeprovider.yaml_input import InputTooLarge, load_yaml
 
 
 class ScenarioError(ValueError):
@@ -116,7 +117,9 @@ class CompiledScenario:
 def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
     """Parse YAML or JSON text into a validated `Scenario`, or raise `ScenarioError`."""
     try:
-        data = yaml.safe_load(text) if text else {}
+        data = load_yaml(text) if text else {}
+    except InputTooLarge as e:
+        raise ScenarioError(f"{source}: too large: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -139,7 +142,9 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
 def parse_rule(text: str | bytes, source: str = "fault rule") -> FaultRule:
     """Parse one fault rule (YAML or JSON), or raise `ScenarioError` naming the field."""
     try:
-        data = yaml.safe_load(text) if text else None
+        data = load_yaml(text) if text else None
+    except InputTooLarge as e:
+        raise ScenarioError(f"{source}: too large: {e}") from None
     except yaml.YAMLError as e:
         raise ScenarioError(f"{source}: invalid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from fakeprovider.yaml_input import MAX_BYTES, InputTooLarge, load_yaml
 from harness.errors import HarnessError, InvalidExperiment
 from harness.experiment.model import Experiment, FieldError
 from harness.experiment.templates import TemplateError, check_request
@@ -78,6 +79,9 @@ def format_errors(e: ValidationError, source: str, data: Any, root: yaml.Node | 
 def read_source(path: Path, error: type[HarnessError]) -> str:
     """The text of the file at `path`; one that cannot be read raises `error` naming it."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:  # refused before it is read, let alone parsed
+            raise error(f"{path}: {size:,} bytes: more than the {MAX_BYTES:,} a file may hold")
         return path.read_text(encoding="utf-8")
     except OSError as e:
         raise error(f"{path}: cannot read: {e.strerror}") from None
@@ -89,8 +93,10 @@ def parse_yaml(text: str, source: str, error: type[HarnessError]) -> tuple[Any, 
     """The data in YAML `text` and its node tree (which has the line numbers); invalid YAML
     raises `error` naming `source`, the line and the column."""
     try:
+        data = load_yaml(text)
         root = yaml.compose(text)
-        data = yaml.safe_load(text)
+    except InputTooLarge as e:
+        raise error(f"{source}: too large: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""

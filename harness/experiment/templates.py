@@ -17,6 +17,8 @@ write numbers and booleans as plain YAML values.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 import uuid as uuid_module
 from collections.abc import Callable
@@ -59,13 +61,59 @@ class PreparedRequest:
     body: bytes | None
 
 
+# Bounds on what one template may make (docs/experiments.md, "Templates"): a size or count
+# argument of a Faker method, the result of `*` on a string or list, a `**`, the rendered text.
+MAX_SIZE_ARG = 10_000
+MAX_RENDERED_CHARS = 1_000_000
+MAX_POWER_BITS = 4_096
+MAX_RANDOM_INT = 1 << 63
+# Faker's parameters that set how much it makes (characters, words, sentences, elements).
+_SIZE_PARAMS = frozenset(
+    {"max_nb_chars", "min_chars", "max_chars", "nb_words", "nb_sentences", "nb_paragraphs", "nb",
+     "nb_elements", "length", "max_length", "min_length", "ext_word_list_size"}
+)  # fmt: skip
+
+
+@functools.cache
+def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with the Faker generator narrowed to its provider methods."""
+    """The immutable sandbox, with the Faker generator narrowed to its provider methods and
+    what a template can make bounded (it is refused fast, not obeyed)."""
+
+    intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, faker: Any, faker_methods: frozenset[str]) -> None:
         super().__init__(undefined=jinja2.StrictUndefined, autoescape=False)
         self._faker = faker
         self._faker_methods = faker_methods
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > MAX_RENDERED_CHARS
+                ):
+                    raise SecurityError(
+                        f"'*' would make {len(seq) * times:,} items; at most {MAX_RENDERED_CHARS:,}"
+                    )
+        elif isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > MAX_POWER_BITS:
+            raise SecurityError(f"'**' would make a number of more than {MAX_POWER_BITS:,} bits")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(__obj, "__self__", None) is not None:  # a bound method: Faker's, most often
+            signature = _signature(getattr(__obj, "__func__", __obj))
+            if signature is not None:
+                _check_sizes(signature, (__obj.__self__, *args), kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if obj is self._faker:
@@ -106,6 +154,10 @@ class _Helpers:
         return self.seq
 
     def random_int(self, low: int = 0, high: int = 9999) -> int:
+        if not -MAX_RANDOM_INT <= low <= high <= MAX_RANDOM_INT:
+            raise ValueError(
+                f"random_int(low, high) needs -2**63 <= low <= high <= 2**63, got ({low}, {high})"
+            )
         return self.rng.randint(low, high)
 
     # Taking the context keeps jinja2 from folding `['a', 'b']|random` into a constant.
@@ -116,6 +168,16 @@ class _Helpers:
         if not items:
             raise ValueError("random of an empty sequence")
         return items[self.rng.randrange(len(items))]
+
+
+def _check_sizes(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        bound = signature.bind_partial(*args, **kwargs)
+    except TypeError:
+        return  # the call itself will say what is wrong
+    for name, value in bound.arguments.items():
+        if name in _SIZE_PARAMS and isinstance(value, int | float) and value > MAX_SIZE_ARG:
+            raise SecurityError(f"{name}={value:g} is more than the {MAX_SIZE_ARG:,} a template may ask for")
 
 
 # A compiled request part: a constant, a template, or a container of parts.
@@ -251,9 +313,14 @@ class _Template:
     def __call__(self) -> str:
         try:
             context = new_context(self._env, self._name, self._blocks, self._vars, shared=True)
-            return self._concat(self._root(context))
+            text: str = self._concat(self._root(context))
         except SecurityError as e:
             problem = str(e).rstrip(".")
             raise TemplateError(self.field, f"not allowed in a template: {problem}; {_HINT}") from None
         except Exception as e:  # a Faker or helper error, an undefined attribute
             raise TemplateError(self.field, f"template failed: {type(e).__name__}: {e}") from None
+        if len(text) > MAX_RENDERED_CHARS:
+            raise TemplateError(
+                self.field, f"renders {len(text):,} characters; a template may render {MAX_RENDERED_CHARS:,}"
+            )
+        return text

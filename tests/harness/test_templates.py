@@ -193,3 +193,34 @@ def test_a_static_request_is_encoded_once() -> None:
     f = factory({"x": [1, 2]}, {"X-A": "a"})
     assert f.make(0).body is f.make(1).body
     assert re.fullmatch(rb'\{"x":\[1,2\]\}', f.make(0).body or b"")
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        ("{{ faker.text(max_nb_chars=10**9) }}", "max_nb_chars=1e+09 is more than the 10,000"),
+        ("{{ faker.pystr(1e9) }}", "min_chars=1e+09 is more than the 10,000"),
+        ("{{ faker.binary(2000000000) }}", "length=2e+09 is more than the 10,000"),
+        ("{{ 'a' * 10**10 }}", "'*' would make 10,000,000,000 items; at most 1,000,000"),
+        ("{{ [1, 2] * 10**9 }}", "'*' would make 2,000,000,000 items"),
+        ("{{ 10**100000 }}", "'**' would make a number of more than 4,096 bits"),
+        ("{{ random_int(0, 10**100) }}", "random_int(low, high) needs -2**63 <= low <= high <= 2**63"),
+        (
+            "{% for _ in [1] * 150 %}{{ faker.text(max_nb_chars=9000) }}{% endfor %}",
+            "a template may render 1,000,000",
+        ),
+    ],
+)
+def test_a_template_that_would_make_too_much_is_refused_fast_naming_the_bound(
+    template: str, says: str
+) -> None:
+    with pytest.raises(TemplateError) as info:
+        check_request(RequestSpec(path="/x", json={"text": template}))
+    assert info.value.field == "target.request.json.text"
+    assert says in info.value.problem
+
+
+def test_templates_within_the_bounds_render_as_before() -> None:
+    made = body(factory({"a": "{{ faker.text(max_nb_chars=10000) }}", "b": "{{ 'ab' * 1000 }}"}).make(3))
+    assert 5_000 < len(made["a"]) <= 10_000
+    assert made["b"] == "ab" * 1000
