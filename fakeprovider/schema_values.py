@@ -23,6 +23,11 @@ Schema = dict[str, Any]
 # recursive schemas (a tree, a linked list) end; past the hard depth it is cut off outright.
 _MAX_DEPTH = 8
 _HARD_DEPTH = 64
+# What one generated value may hold (docs/provider.md): a schema that cannot be met within these
+# is the caller's 400 naming the keyword, found before any of it is made, not a stalled loop.
+MAX_ITEMS = 1_000  # one array
+MAX_STRING_CHARS = 100_000  # one string
+MAX_VALUES = 10_000  # the whole value, nested arrays and objects included
 
 
 class SchemaError(ValueError):
@@ -36,6 +41,7 @@ class ValueGenerator:
         self.root = root
         self.pool = pool
         self.rng = rng
+        self._left = MAX_VALUES  # values still allowed in this one generated value
 
     def value(self, schema: Schema | bool | None = None) -> JsonValue:
         """A value valid against `schema` (the root by default); `SchemaError` if none can be made."""
@@ -48,6 +54,11 @@ class ValueGenerator:
             raise SchemaError(f"malformed schema ({type(e).__name__}: {e})") from None
 
     def _value(self, s: Schema | bool, depth: int) -> JsonValue:
+        self._left -= 1
+        if self._left < 0:
+            raise SchemaError(
+                f"a value of this schema needs more than {MAX_VALUES:,} values (minItems, required)"
+            )
         if s is True or s == {}:
             return string_value({}, self.pool.words, self.rng)
         if s is False:
@@ -98,6 +109,10 @@ class ValueGenerator:
         if kind == "array":
             return self._array(s, depth)
         if kind == "string":
+            if int(s.get("minLength", 0)) > MAX_STRING_CHARS:
+                raise SchemaError(
+                    f"minLength {s['minLength']}: more than the {MAX_STRING_CHARS:,} characters allowed"
+                )
             return string_value(s, self.pool.words, self.rng)
         if kind == "integer":
             return integer_value(s, self.rng)
@@ -142,7 +157,9 @@ class ValueGenerator:
 
     def _array(self, s: Schema, depth: int) -> list[JsonValue]:
         lo = int(s.get("minItems", 0 if depth > _MAX_DEPTH else 1))
-        hi = int(s.get("maxItems", max(lo, 3)))
+        if lo > MAX_ITEMS:
+            raise SchemaError(f"minItems {lo}: more than the {MAX_ITEMS:,} items allowed in an array")
+        hi = min(int(s.get("maxItems", max(lo, 3))), MAX_ITEMS)
         n = lo if depth > _MAX_DEPTH else self.rng.randint(lo, max(lo, hi))
         items = s.get("items", {})
         if isinstance(s.get("prefixItems"), list):

@@ -98,3 +98,32 @@ def test_a_schema_no_value_fits_is_refused_saying_why(schema: dict[str, Any], me
     with pytest.raises(SchemaError) as info:
         ValueGenerator(schema, POOL, random.Random(0)).value()
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("schema", "says"),
+    [
+        (
+            {"type": "array", "items": {"type": "string"}, "minItems": 100_000_000},
+            "minItems 100000000: more than",
+        ),
+        ({"type": "string", "minLength": 2_000_000_000}, "minLength 2000000000: more than the 100,000"),
+        (
+            {"type": "array", "minItems": 900, "items": {"type": "array", "minItems": 900, "items": {}}},
+            "needs more than 10,000 values",
+        ),
+    ],
+)
+def test_a_schema_that_cannot_be_met_within_the_bounds_is_refused_naming_the_keyword(
+    schema: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(SchemaError, match=says):
+        ValueGenerator(schema, POOL, random.Random(0)).value()
+
+
+def test_a_huge_max_items_makes_an_array_within_the_bound() -> None:
+    schema = {"type": "array", "items": {"type": "integer"}, "maxItems": 10**12}
+    for seed in range(5):
+        value = ValueGenerator(schema, POOL, random.Random(seed)).value()
+        assert 1 <= len(value) <= 1_000
+        jsonschema.validate(value, schema)
