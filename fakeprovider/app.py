@@ -8,11 +8,11 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.calls import new_request_id
-from fakeprovider.protocols.anthropic_messages import AnthropicMessages
-from fakeprovider.protocols.errors import ProviderError, model_not_found
-from fakeprovider.protocols.openai_chat import OpenAIChat
-from fakeprovider.serving import json_response, serve_chat, serve_embeddings
+from fakeprovider.dialects.anthropic import AnthropicMessages
+from fakeprovider.dialects.openai_chat import OpenAIChat
+from fakeprovider.errors import ProviderError, model_not_found
+from fakeprovider.serving.call import new_request_id
+from fakeprovider.serving.handler import json_response, serve_chat, serve_embeddings
 from fakeprovider.state import ProviderState
 
 STATE_KEY: web.AppKey[ProviderState] = web.AppKey("state", ProviderState)

@@ -15,8 +15,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.plan import Plan
-from fakeprovider.protocols.errors import ProviderError
 from fakeprovider.request import ChatRequest
 
 

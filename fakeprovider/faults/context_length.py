@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fakeprovider.errors import context_length
 from fakeprovider.faults.base import Answer, FaultContext, FaultKind, FaultParams, register
-from fakeprovider.protocols.errors import context_length
 
 
 class ContextLengthParams(FaultParams):

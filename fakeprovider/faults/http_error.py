@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import Answer, FaultContext, FaultKind, FaultParams, register
-from fakeprovider.protocols.errors import ProviderError
 
 _MESSAGES = {
     500: "The server had an error while processing your request. Sorry about that!",

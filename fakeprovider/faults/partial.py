@@ -11,10 +11,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.faults._edit import cut_after_tokens
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
 from fakeprovider.plan import Plan
-from fakeprovider.protocols.errors import ProviderError
 
 
 class PartialParams(FaultParams):

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import Answer, FaultContext, FaultKind, FaultParams, register
-from fakeprovider.protocols.errors import ProviderError
 
 
 class RateLimitParams(FaultParams):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from fakeprovider.protocols.errors import ProviderError
+from fakeprovider.errors import ProviderError
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, context, fault, request
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import pydantic
 import pytest
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta
-from fakeprovider.protocols.errors import ProviderError
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, WEATHER, context, fault, plan_for, request
 
 MODES = ["drop", "reset", "error_event", "length"]

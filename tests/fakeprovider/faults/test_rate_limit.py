@@ -8,7 +8,7 @@ import time
 import pydantic
 import pytest
 
-from fakeprovider.protocols.errors import ProviderError
+from fakeprovider.errors import ProviderError
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, context, fault, request
 
 
