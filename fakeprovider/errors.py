@@ -1,15 +1,20 @@
-"""Provider errors, rendered in each provider's own shape and codes."""
+"""Neutral error answers: what failed and why, with no provider's words or shapes.
+
+A fault, a quota or a parser raises a `ProviderError`; the call's dialect renders it (status,
+body, headers, the message its provider would write). `message` is the text every dialect
+sends as is; an empty message with a `detail` is worded by the dialect.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import orjson
+from dataclasses import dataclass
+from typing import Literal
 
 ErrorKind = Literal[
     "invalid_request",
     "not_found",
+    "model_not_found",
+    "context_length",
     "too_large",
     "auth",
     "rate_limit",
@@ -19,92 +24,74 @@ ErrorKind = Literal[
     "timeout",
 ]
 
-_OPENAI_TYPE: dict[ErrorKind, str] = {
-    "invalid_request": "invalid_request_error",
-    "not_found": "invalid_request_error",
-    "too_large": "invalid_request_error",
-    "auth": "authentication_error",
-    "rate_limit": "requests",
-    "quota": "insufficient_quota",
-    "server": "server_error",
-    "overloaded": "server_error",
-    "timeout": "server_error",
-}
 
-_ANTHROPIC_TYPE: dict[ErrorKind, str] = {
-    "invalid_request": "invalid_request_error",
-    "not_found": "not_found_error",
-    "too_large": "request_too_large",
-    "auth": "authentication_error",
-    "rate_limit": "rate_limit_error",
-    "quota": "rate_limit_error",
-    "server": "api_error",
-    "overloaded": "overloaded_error",
-    "timeout": "api_error",
-}
+@dataclass(frozen=True, slots=True)
+class RetryAfter:
+    """When the caller may retry, and how it was given: `exact` seconds, whole `ms`, an HTTP
+    `date`, or `rounded_up` (a quota's wait: whole seconds, whole ms, at least 1)."""
+
+    seconds: float
+    form: Literal["exact", "ms", "date", "rounded_up"] = "exact"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMissing:
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextOverflow:
+    model: str
+    window: int
+    used: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    """A `rate_limit` fault on `model`: the caller is told to wait `wait` seconds."""
+
+    model: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRefusal:
+    """A quota (`limits:`) refused the call: which bucket, how full, how long until room."""
+
+    what: Literal["requests", "tokens"]
+    limit: int
+    requested: int
+    scope: str
+    model: str
+    wait: float
+
+
+Detail = ModelMissing | ContextOverflow | RateLimited | QuotaRefusal
 
 
 @dataclass(slots=True)
 class ProviderError(Exception):
-    """An error answer: HTTP status, what kind of failure, and the words the provider uses."""
+    """An error answer: HTTP status, what kind of failure, and the facts a dialect words."""
 
     status: int
     kind: ErrorKind
     message: str
     code: str | None = None
     param: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    openai_type: str | None = None  # overrides the type OpenAI would give this kind
+    retry_after: RetryAfter | None = None
+    detail: Detail | None = None
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.message}"
-
-    def openai_body(self) -> dict[str, Any]:
-        code = self.code
-        if code is None and self.kind == "quota":
-            code = "insufficient_quota"
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.openai_type or _OPENAI_TYPE[self.kind],
-                "param": self.param,
-                "code": code,
-            }
-        }
-
-    def anthropic_body(self) -> dict[str, Any]:
-        return {
-            "type": "error",
-            "error": {"type": _ANTHROPIC_TYPE[self.kind], "message": self.message},
-        }
-
-    def body_for(self, api_family: str) -> bytes:
-        body = self.anthropic_body() if api_family == "anthropic" else self.openai_body()
-        return orjson.dumps(body)
 
 
 def invalid(message: str, param: str | None = None, code: str | None = None) -> ProviderError:
     return ProviderError(400, "invalid_request", message, code=code, param=param)
 
 
-def model_not_found(model: str, api_family: str) -> ProviderError:
-    if api_family == "anthropic":
-        return ProviderError(404, "not_found", f"model: {model}", param="model")
-    return ProviderError(
-        404,
-        "not_found",
-        f"The model `{model}` does not exist or you do not have access to it.",
-        code="model_not_found",
-        param="model",
-    )
+def model_not_found(model: str) -> ProviderError:
+    return ProviderError(404, "model_not_found", "", param="model", detail=ModelMissing(model))
 
 
-def context_length(model: str, window: int, used: int, api_family: str) -> ProviderError:
-    if api_family == "anthropic":
-        return invalid(f"prompt is too long: {used} tokens > {window} maximum")
-    return invalid(
-        f"This model's maximum context length is {window} tokens. However, your messages "
-        f"resulted in {used} tokens. Please reduce the length of the messages.",
-        param="messages",
-        code="context_length_exceeded",
-    )
+def context_length(model: str, window: int, used: int) -> ProviderError:
+    return ProviderError(400, "context_length", "", detail=ContextOverflow(model, window, used))

@@ -44,6 +44,11 @@ class LedgerRecord:
     finish_reason: str | None
     error: str | None = None
 
+    @classmethod
+    def blank(cls) -> LedgerRecord:
+        """A record with no field set yet, for the request path to fill by name (`Call.end`)."""
+        return object.__new__(cls)
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -19,4 +19,4 @@ class ContextLength(FaultKind):
 
     def answer(self, ctx: FaultContext) -> Answer | None:
         window = ctx.context_window
-        return context_length(ctx.model, window, window + max(1, ctx.input_tokens), ctx.family)
+        return context_length(ctx.model, window, window + max(1, ctx.input_tokens))

@@ -1,4 +1,4 @@
-"""`http_error`: answer with a 5xx in the provider's own shape (529 is Anthropic's overloaded)."""
+"""`http_error`: answer with a 5xx in the call's own wire shape (529: overloaded)."""
 
 from __future__ import annotations
 

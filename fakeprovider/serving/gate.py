@@ -1,6 +1,6 @@
 """What a call meets before its plan: the quotas that admit it, and a fault that answers first.
 
-Chat and embeddings calls pass the same gate, so it lives apart from both handlers: the
+Every call passes the same gate, whatever its dialect: the
 limiter admits the call (or raises its 429), the engine may fire a rule, and a fault that
 answers instead of the plan (an error, a reset, a hold) acts here. Faults that rewrite a plan
 act later, once the plan exists.
@@ -17,7 +17,7 @@ from fakeprovider.engine import ActiveRule
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import CutConnection, FaultContext, Hold
 from fakeprovider.serving.call import Call
-from fakeprovider.serving.delivery import ConnectionCut, cut_connection
+from fakeprovider.serving.transport import ConnectionCut, cut_connection
 from fakeprovider.state import ProviderState
 
 _FAULT_SEED_SALT = 0x5EED_FA17
@@ -26,8 +26,8 @@ IDLE_RNG = random.Random(0)  # stands in until a rule fires
 
 def admit(state: ProviderState, call: Call, model: str, stream: bool, tokens: int) -> None:
     """Count the call against the quotas; their headers go on the answer, a refusal is raised."""
-    admission = state.limiter.admit(call.family, call.api_key, call.tags, call.api, model, stream, tokens)
-    call.extra_headers = admission.headers
+    admission = state.limiter.admit(call.api_key, call.tags, call.dialect.api, model, stream, tokens)
+    call.extra_headers = call.dialect.quota_headers(admission.levels) if admission.levels else {}
     if admission.error is not None:
         raise admission.error
 
@@ -42,6 +42,16 @@ def fire(state: ProviderState, call: Call, ctx: FaultContext, stream: bool) -> A
     return fired
 
 
+async def check_faults(
+    request: web.Request, state: ProviderState, call: Call, ctx: FaultContext, stream: bool
+) -> ActiveRule | None:
+    """The rule that fires on this call, if any, once a fault that answers first has acted."""
+    fired = fire(state, call, ctx, stream)
+    if fired is not None:
+        await answer_first(request, state, call, fired, ctx)
+    return fired
+
+
 async def answer_first(
     request: web.Request, state: ProviderState, call: Call, fired: ActiveRule, ctx: FaultContext
 ) -> None:
@@ -50,8 +60,7 @@ async def answer_first(
     if isinstance(answer, ProviderError):
         raise answer
     if isinstance(answer, CutConnection):
-        call.outcome = "reset"
-        call.status = 0
+        call.cut(before_answer=True)
         cut_connection(request, reset=True)
         raise ConnectionCut
     if isinstance(answer, Hold):

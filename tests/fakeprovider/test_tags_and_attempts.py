@@ -7,7 +7,7 @@ import openai
 
 from fakeprovider import FakeProviderThread
 from fakeprovider.accounting.ledger import LedgerRecord
-from fakeprovider.serving.call import fingerprint
+from fakeprovider.serving.intake import fingerprint
 
 HI = [{"role": "user", "content": "hi"}]
 

@@ -1,9 +1,9 @@
 """Anthropic messages: `POST /v1/messages`, JSON and SSE with the full event sequence.
 
-The `ChatProtocol` the server is given for this route, put together from its three sides: the
-request reader (`anthropic_request`), the whole-body renderer (`anthropic_body`) and the stream
-encoder (`anthropic_stream`). They are base classes, not objects it calls, so a call through the
-protocol is one ordinary method call, as cheap as before the split (this is the request path).
+The dialect put together from its sides: the request reader (`request`), the whole-body
+renderer (`body`), the stream encoder (`stream`) and ids, errors, headers and models (`wire`).
+They are base classes, not objects it calls, so a call through the dialect is one ordinary
+method call (this is the request path).
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from typing import Any
 from fakeprovider.dialects.anthropic.body import AnthropicBody
 from fakeprovider.dialects.anthropic.request import AnthropicRequest
 from fakeprovider.dialects.anthropic.stream import AnthropicStream
-from fakeprovider.dialects.base import ResponseMeta
+from fakeprovider.dialects.anthropic.wire import AnthropicWire
+from fakeprovider.dialects.base import ChatDialect, ResponseMeta
 from fakeprovider.dialects.common import tags_from
 from fakeprovider.ids import random_id
 from fakeprovider.request import Tags
 
 
-class AnthropicMessages(AnthropicRequest, AnthropicBody, AnthropicStream):
+class AnthropicMessages(AnthropicRequest, AnthropicBody, AnthropicStream, AnthropicWire, ChatDialect):
     api = "anthropic.messages"
-    family = "anthropic"
 
     def tags(self, body: Mapping[str, Any], header_tags: Tags) -> Tags:
         meta = body.get("metadata")

@@ -33,7 +33,7 @@ class _Content:
 class AnthropicRequest:
     """The request side of `AnthropicMessages`: a request body in, a `ChatRequest` out."""
 
-    def parse(self, body: Mapping[str, Any], catalogue: Catalogue) -> ChatRequest:
+    def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
         """The request `body` as the provider understands it; a `ProviderError` names a bad field."""
         model_id = require(body, "model", str, "a string")
         max_tokens = positive_int(body, "max_tokens")
@@ -44,7 +44,7 @@ class AnthropicRequest:
             raise invalid("messages: at least one message is required")
         info = catalogue.resolve(model_id)
         if info is None or info.api != "anthropic" or info.kind != "chat":
-            raise model_not_found(model_id, "anthropic")
+            raise model_not_found(model_id)
         if max_tokens > info.max_output_tokens:
             raise invalid(
                 f"max_tokens: {max_tokens} > {info.max_output_tokens}, which is the maximum allowed "

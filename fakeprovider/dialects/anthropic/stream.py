@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from fakeprovider.dialects.anthropic.body import STOP_REASON, message_object
+from fakeprovider.dialects.anthropic.wire import anthropic_error_json
 from fakeprovider.dialects.base import Chunk, ResponseMeta, Usage
 from fakeprovider.errors import ProviderError
 from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
@@ -99,7 +100,7 @@ class AnthropicStream:
 
     def stream_error(self, error: ProviderError) -> bytes:
         """The mid-stream `error` event, in Anthropic's error shape."""
-        return _event("error", error.anthropic_body())
+        return _event("error", anthropic_error_json(error))
 
 
 def _event(name: str, body: dict[str, Any]) -> bytes:

@@ -25,7 +25,7 @@ _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "functio
 class OpenAIRequest:
     """The request side of `OpenAIChat`: a request body in, a `ChatRequest` out."""
 
-    def parse(self, body: Mapping[str, Any], catalogue: Catalogue) -> ChatRequest:
+    def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
         """The request `body` as the provider understands it; a `ProviderError` names a bad field."""
         model_id = require(body, "model", str, "a string")
         messages = require(body, "messages", list, "an array")
@@ -37,7 +37,7 @@ class OpenAIRequest:
             )
         info = catalogue.resolve(model_id)
         if info is None or info.kind != "chat":
-            raise model_not_found(model_id, "openai")
+            raise model_not_found(model_id)
         # Fields most requests leave out are looked at only when there (a check is a call).
         if "n" in body and optional(body, "n", int, "an integer") not in (None, 1):
             raise invalid("rehearsal's fake provider answers n=1 only.", param="n")

@@ -14,6 +14,7 @@ import orjson
 
 from fakeprovider.dialects.base import Chunk, ResponseMeta, Usage
 from fakeprovider.dialects.openai_chat.body import usage_json
+from fakeprovider.dialects.openai_wire import openai_error_json
 from fakeprovider.errors import ProviderError
 from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.request import ChatRequest
@@ -89,7 +90,7 @@ class OpenAIStream:
 
     def stream_error(self, error: ProviderError) -> bytes:
         """The mid-stream error chunk: OpenAI's error object on a `data:` line."""
-        return b"data: " + orjson.dumps(error.openai_body()) + b"\n\n"
+        return b"data: " + orjson.dumps(openai_error_json(error)) + b"\n\n"
 
 
 def _call_start(event: ToolCallStart) -> dict[str, Any]:

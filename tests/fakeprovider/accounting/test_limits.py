@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import calendar
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 import pytest
 
-from fakeprovider.accounting.limits import Admission, Limiter, duration_text
+from fakeprovider.accounting.limits import Limiter
 from fakeprovider.clock import VirtualTime
+from fakeprovider.dialects import DIALECTS
+from fakeprovider.dialects.openai_wire import duration_text
 from fakeprovider.request import Tags
 from fakeprovider.rules import LimitSpec
+from tests.fakeprovider.wire import Rendered
 
 ACME = Tags(route="search", feature="ask", tenant="acme")
 
@@ -20,6 +24,14 @@ ACME = Tags(route="search", feature="ask", tenant="acme")
 def limiter(*specs: dict[str, Any]) -> tuple[Limiter, VirtualTime]:
     t = VirtualTime()
     return Limiter([LimitSpec.model_validate(s) for s in specs], source=t), t
+
+
+@dataclass
+class Answer:
+    """An admission as the dialect of `family` answers it: quota headers, and a refusal."""
+
+    headers: dict[str, str]
+    error: Rendered | None
 
 
 def admit(
@@ -30,12 +42,16 @@ def admit(
     key: str = "sk-a",
     tags: Tags = ACME,
     model: str = "gpt-4o",
-) -> Admission:
+) -> Answer:
     api = "anthropic.messages" if family == "anthropic" else "openai.chat"
-    return lim.admit(family, key, tags, api, model, False, tokens)
+    a = lim.admit(key, tags, api, model, False, tokens)
+    headers = DIALECTS[api].quota_headers(a.levels) if a.levels else {}
+    if a.error is None:
+        return Answer(headers, None)
+    return Answer(headers, Rendered(a.error, api, headers))
 
 
-def admitted(a: Admission) -> bool:
+def admitted(a: Answer) -> bool:
     return a.error is None
 
 
@@ -242,7 +258,7 @@ def test_match_on_model_and_api() -> None:
 def test_no_limits_admit_everything_without_headers() -> None:
     lim, _ = limiter()
     assert not lim
-    assert admit(lim) == Admission({})
+    assert admit(lim) == Answer({}, None)
 
 
 def test_clear_empties_every_bucket() -> None:

@@ -1,78 +1,83 @@
-"""The shared call path: generated request ids, reading the body."""
+"""The call: what a caller who leaves is billed, and how the call ends (no sockets)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import re
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-
-import pytest
-from aiohttp import streams, web
-from aiohttp.base_protocol import BaseProtocol
-from aiohttp.test_utils import make_mocked_request
-
-from fakeprovider.errors import ProviderError
-from fakeprovider.serving.call import fingerprint, new_request_id, read_json, start_call
+from fakeprovider.dialects import DIALECTS
+from fakeprovider.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.plan import Plan
+from fakeprovider.request import Tags
+from fakeprovider.serving.call import Call
 from fakeprovider.state import ProviderConfig, ProviderState
 
-
-def test_openai_request_ids_are_req_and_32_lowercase_alphanumerics() -> None:
-    ids = {new_request_id("openai") for _ in range(200)}
-    assert len(ids) == 200
-    assert all(re.fullmatch(r"req_[a-z0-9]{32}", i) for i in ids)
+M_START = 50.0
 
 
-def test_anthropic_request_ids_are_req_01_and_22_alphanumerics() -> None:
-    ids = {new_request_id("anthropic") for _ in range(200)}
-    assert len(ids) == 200
-    assert all(re.fullmatch(r"req_01[A-Za-z0-9]{22}", i) for i in ids)
+def _call(*, stream: bool = False) -> Call:
+    call = Call(DIALECTS["openai.chat"], "req-1", True, None, None, Tags(), "sk", 0.0, M_START)
+    call.model, call.stream, call.input_tokens, call.finish_reason = "gpt-4o", stream, 100, "stop"
+    return call
 
 
-def test_request_id_characters_are_evenly_drawn() -> None:
-    # 62 characters, each expected 2000 times in 124,000 draws; a skewed mapping is far outside.
-    counts = Counter("".join(new_request_id("anthropic")[6:] for _ in range(124_000 // 22 + 1)))
-    assert len(counts) == 62
-    assert min(counts.values()) > 1700
-    assert max(counts.values()) < 2300
+def _plan() -> Plan:
+    # Tokens due at 0.1 s (3), 0.2 s (a tool call's start: never billed), 0.3 s (4), 0.4 s (5).
+    events: list[Event] = [
+        TextDelta("a", 3),
+        ToolCallStart(0, "call_1", "f"),
+        ToolArgsDelta(0, "{}", 4),
+        TextDelta("b", 5),
+    ]
+    return Plan(events, [0.1, 0.1, 0.1, 0.1], "stop")
 
 
-def _arrived(body: bytes) -> web.Request:
-    """A request whose whole body has been received (as for any small body)."""
-    loop = asyncio.get_running_loop()
-    payload = streams.StreamReader(BaseProtocol(loop), 2**16, loop=loop)
-    payload.feed_data(body)
-    payload.feed_eof()
-    return make_mocked_request("POST", "/v1/chat/completions", payload=payload)
-
-
-async def test_a_body_already_received_is_read_whole() -> None:
+def test_leaving_a_whole_answer_bills_the_tokens_generated_by_then() -> None:
     state = ProviderState(ProviderConfig(latency="none"))
-    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
-    request = _arrived(json.dumps(body).encode())
-    call = start_call(request, "openai.chat", "openai", 0.0)
-    assert await read_json(request, call, state) == body
-    assert call.fingerprint == fingerprint(body)
-    assert call.attempt == 1
+    call = _call()
+    call.price = info = state.catalogue.resolve("gpt-4o")  # as the request path sets it
+    assert info is not None
+    call.plan = _plan()
+    call.cancelled(M_START + 0.35)
+    assert (call.outcome, call.status, call.output_tokens) == ("client_cancelled", 499, 7)
+    assert call.cost_usd == info.cost_usd(100, 0, 7) > 0
 
 
-async def test_a_body_already_received_over_the_size_limit_is_413() -> None:
-    state = ProviderState(ProviderConfig(latency="none", max_body_bytes=64))
-    request = _arrived(b'{"model": "gpt-4o", "messages": []}' + b" " * 64)
-    call = start_call(request, "openai.chat", "openai", 0.0)
-    with pytest.raises(ProviderError) as raised:
-        await read_json(request, call, state)
-    assert raised.value.status == 413
-    assert "64 bytes" in raised.value.message
-    assert call.fingerprint == "oversized"
+def test_leaving_before_the_plan_bills_nothing() -> None:
+    call = _call()
+    call.cancelled(M_START + 5)
+    assert (call.outcome, call.status, call.output_tokens, call.cost_usd) == ("client_cancelled", 499, 0, 0.0)
 
 
-def test_request_ids_taken_from_several_threads_are_all_different() -> None:
-    # Batches are shared between servers on different threads: no id may go out twice.
-    def take() -> list[str]:
-        return [new_request_id("openai") for _ in range(3000)]
+def test_leaving_a_hold_is_a_timeout() -> None:
+    call = _call()
+    call.holding = True
+    call.cancelled(M_START + 5)
+    assert (call.outcome, call.status, call.finish_reason) == ("timeout", 499, None)
 
-    with ThreadPoolExecutor(4) as pool:
-        ids = [i for batch in pool.map(lambda _: take(), range(4)) for i in batch]
-    assert len(set(ids)) == len(ids) == 12_000
+
+def test_leaving_a_stream_keeps_its_200_and_leaves_billing_to_the_stream() -> None:
+    call = _call(stream=True)
+    call.plan = _plan()
+    call.cancelled(M_START + 0.35)
+    assert (call.outcome, call.status, call.finish_reason, call.output_tokens) == (
+        "client_cancelled",
+        200,
+        None,
+        0,
+    )
+
+
+def test_a_cut_answer_stays_partial_when_the_caller_leaves() -> None:
+    call = _call()
+    call.outcome = "partial"
+    call.plan = _plan()
+    call.cancelled(M_START + 0.15)
+    assert (call.outcome, call.output_tokens) == ("partial", 3)
+
+
+def test_a_call_ends_once_with_one_ledger_record() -> None:
+    state = ProviderState(ProviderConfig(latency="none"))
+    call = _call()
+    record = call.end(state, M_START + 0.25)
+    assert record is not None
+    assert record.as_dict()["duration_ms"] == 250.0
+    assert call.end(state, M_START + 1) is None
+    assert [r.request_id for r in state.ledger.records()] == ["req-1"]

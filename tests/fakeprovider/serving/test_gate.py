@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from fakeprovider.clock import VirtualTime
+from fakeprovider.dialects import DIALECTS
 from fakeprovider.engine import ActiveRule
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import FaultContext
@@ -26,13 +27,13 @@ def _state(fault: str, vt: VirtualTime | None = None) -> ProviderState:
 
 
 def _call(fingerprint: str) -> Call:
-    call = Call("openai.chat", "openai", "req-1", True, None, None, Tags(), "sk", 0.0, 0.0)
+    call = Call(DIALECTS["openai.chat"], "req-1", True, None, None, Tags(), "sk", 0.0, 0.0)
     call.fingerprint, call.request_key = fingerprint, "f:" + fingerprint
     return call
 
 
 def _ctx(model: str = "gpt-4o") -> FaultContext:
-    return FaultContext("openai.chat", "openai", model, 128_000, 10, IDLE_RNG)
+    return FaultContext("openai.chat", model, 128_000, 10, IDLE_RNG)
 
 
 def _fired(fault: str, vt: VirtualTime | None = None) -> tuple[ProviderState, Call, FaultContext, ActiveRule]:

@@ -13,7 +13,7 @@ import fakeprovider.serving.handler
 
 @pytest.fixture
 def buggy_gpt_4o(monkeypatch):
-    real = fakeprovider.serving.build_plan
+    real = fakeprovider.serving.handler.build_plan
 
     def build_plan(req, *args, **kwargs):
         if req.model.id == "gpt-4o":
@@ -60,13 +60,13 @@ def test_an_exception_escaping_a_provider_handler_is_raised_in_the_test_with_its
         """
         import openai
         import pytest
-        import fakeprovider.serving.handler
+        from fakeprovider.serving.call import Call
 
         def test_ledger_write_fails(fake_provider, chat, monkeypatch):
-            def finish_call(*args):
+            def end(*args):
                 raise KeyError("ledger went away")
 
-            monkeypatch.setattr(fakeprovider.serving.handler, "finish_call", finish_call)
+            monkeypatch.setattr(Call, "end", end)
             with pytest.raises(openai.InternalServerError):
                 chat()
         """
@@ -78,7 +78,7 @@ def test_an_exception_escaping_a_provider_handler_is_raised_in_the_test_with_its
             "E*KeyError: 'ledger went away'",
             "E*(raised in the fake provider's thread; logged as 'Error handling request from 127.0.0.1')",
             # and the provider's own frames, from its thread, in the captured log
-            "*fakeprovider/serving/handler.py*in serve_chat*",
+            "*fakeprovider/serving/handler.py*in serve*",
         ]
     )
 
