@@ -1,4 +1,4 @@
-"""The aiohttp application: provider API routes (OpenAI, Anthropic), control API, metrics."""
+"""The aiohttp application: each dialect's routes, model listing, control API, metrics."""
 
 from __future__ import annotations
 
@@ -8,20 +8,12 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.calls import new_request_id
-from fakeprovider.protocols.anthropic_messages import AnthropicMessages
-from fakeprovider.protocols.errors import ProviderError, model_not_found
-from fakeprovider.protocols.openai_chat import OpenAIChat
-from fakeprovider.serving import json_response, serve_chat, serve_embeddings
+from fakeprovider.dialects import DIALECTS, Dialect, by_headers
+from fakeprovider.errors import ProviderError, model_not_found
+from fakeprovider.serving.handler import json_response, serve
 from fakeprovider.state import ProviderState
 
 STATE_KEY: web.AppKey[ProviderState] = web.AppKey("state", ProviderState)
-
-
-def _family(request: web.Request) -> str:
-    return (
-        "anthropic" if "anthropic-version" in request.headers or "x-api-key" in request.headers else "openai"
-    )
 
 
 async def _allowed_methods(request: web.Request, catch_all: web.AbstractResource) -> set[str]:
@@ -45,15 +37,14 @@ def _unmatched(catch_all: web.AbstractResource) -> Callable[[web.Request], Await
                 raise web.HTTPMethodNotAllowed(request.method, allowed)
             raise web.HTTPNotFound()
         status = 405 if allowed else 404
-        family = _family(request)
+        dialect = by_headers(request.headers, by_key=True)
         message = f"Invalid URL ({request.method} {request.path})"
         error = ProviderError(status, "not_found" if status == 404 else "invalid_request", message)
-        request_id = request.headers.get("x-request-id") or new_request_id(family)
-        headers = {"x-request-id": request_id}
-        if family == "anthropic":
-            headers["request-id"] = request_id
+        request_id = request.headers.get("x-request-id") or dialect.new_request_id()
+        headers = {"x-request-id": request_id}  # first, whatever else the dialect names it
+        headers.update(dialect.request_id_headers(request_id))
         return web.Response(
-            status=status, body=error.body_for(family), content_type="application/json", headers=headers
+            status=status, body=dialect.error_body(error), content_type="application/json", headers=headers
         )
 
     return unmatched
@@ -70,9 +61,9 @@ def create_app(state: ProviderState) -> web.Application:
         return get_model(request, state)
 
     # Partials, not wrapping coroutines: the API routes are the hot path, one frame fewer.
-    app.router.add_post("/v1/chat/completions", partial(serve_chat, state=state, protocol=OpenAIChat()))
-    app.router.add_post("/v1/messages", partial(serve_chat, state=state, protocol=AnthropicMessages()))
-    app.router.add_post("/v1/embeddings", partial(serve_embeddings, state=state))
+    app.router.add_post("/v1/chat/completions", partial(serve, state=state, dialect=DIALECTS["openai.chat"]))
+    app.router.add_post("/v1/messages", partial(serve, state=state, dialect=DIALECTS["anthropic.messages"]))
+    app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model}", model)
     control.add_routes(app, state)
@@ -82,49 +73,28 @@ def create_app(state: ProviderState) -> web.Application:
     return app
 
 
-def _model_json(family: str, model_id: str, created: int) -> dict[str, object]:
-    if family == "anthropic":
-        return {
-            "type": "model",
-            "id": model_id,
-            "display_name": model_id,
-            "created_at": "2025-01-01T00:00:00Z",
-        }
-    return {"id": model_id, "object": "model", "created": created, "owned_by": "rehearsal"}
-
-
-def _headers(request: web.Request, family: str) -> dict[str, str]:
-    request_id = request.headers.get("x-request-id") or new_request_id(family)
-    if family == "anthropic":
-        return {"request-id": request_id, "x-request-id": request_id}
-    return {"x-request-id": request_id}
+def _headers(request: web.Request, dialect: Dialect) -> dict[str, str]:
+    return dialect.request_id_headers(request.headers.get("x-request-id") or dialect.new_request_id())
 
 
 def list_models(request: web.Request, state: ProviderState) -> web.Response:
-    family = "anthropic" if "anthropic-version" in request.headers else "openai"
+    dialect = by_headers(request.headers, by_key=False)
     created = int(state.started_at)
-    data = [_model_json(family, m.id, created) for m in state.catalogue.models() if m.api == family]
-    if family == "anthropic":
-        page = {
-            "data": data,
-            "has_more": False,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-        }
-        return json_response(page, _headers(request, family))
-    return json_response({"object": "list", "data": data}, _headers(request, family))
+    data = [
+        dialect.model_json(m.id, created) for m in state.catalogue.models() if m.api == dialect.catalogue_api
+    ]
+    return json_response(dialect.model_list(data), _headers(request, dialect))
 
 
 def get_model(request: web.Request, state: ProviderState) -> web.Response:
-    family = "anthropic" if "anthropic-version" in request.headers else "openai"
+    dialect = by_headers(request.headers, by_key=False)
     model_id = request.match_info["model"]
     info = state.catalogue.resolve(model_id)
-    if info is None or info.api != family:
-        error = model_not_found(model_id, family)
+    if info is None or info.api != dialect.catalogue_api:
         return web.Response(
             status=404,
-            body=error.body_for(family),
+            body=dialect.error_body(model_not_found(model_id)),
             content_type="application/json",
-            headers=_headers(request, family),
+            headers=_headers(request, dialect),
         )
-    return json_response(_model_json(family, model_id, int(state.started_at)), _headers(request, family))
+    return json_response(dialect.model_json(model_id, int(state.started_at)), _headers(request, dialect))

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
+from fakeprovider.accounting.metrics import CONTENT_TYPE
 from fakeprovider.engine import RuleError
-from fakeprovider.metrics import CONTENT_TYPE
 from fakeprovider.scenario import ScenarioError, parse_rule, parse_scenario, scenario_json
 from fakeprovider.state import ProviderState
 

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from fakeprovider.accounting.ledger import Ledger
+from fakeprovider.accounting.limits import Limiter
+from fakeprovider.accounting.metrics import ProviderMetrics
+from fakeprovider.accounting.prefix_cache import PrefixCache
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue
 from fakeprovider.clock import ScenarioClock
 from fakeprovider.content import ContentPools
 from fakeprovider.engine import Engine
-from fakeprovider.ledger import Ledger
-from fakeprovider.limits import Limiter
-from fakeprovider.metrics import ProviderMetrics
-from fakeprovider.pacing import Pacer
-from fakeprovider.prefix_cache import PrefixCache
 from fakeprovider.rng import DigestRandom
 from fakeprovider.scenario import CompiledScenario, Scenario
+from fakeprovider.serving.pacing import Pacer
 
 Latency = Literal["realistic", "none"]
 MAX_BODY_BYTES = 8 * 1024 * 1024

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from fakeprovider import FakeProviderThread
-from fakeprovider.ledger import LedgerRecord
+from fakeprovider.accounting.ledger import LedgerRecord
 from tests.main_job import RUN_TIMEOUT_S, MainJob, run_main_job
 
 

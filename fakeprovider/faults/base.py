@@ -15,8 +15,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.plan import Plan
-from fakeprovider.protocols.errors import ProviderError
 from fakeprovider.request import ChatRequest
 
 
@@ -49,8 +49,7 @@ Answer = ProviderError | CutConnection | Hold
 class FaultContext:
     """What a fault may read about the call it acts on."""
 
-    api: str  # openai.chat | openai.embeddings | anthropic.messages
-    family: str  # openai | anthropic
+    api: str  # the dialect's name: openai.chat | openai.embeddings | anthropic.messages
     model: str
     context_window: int
     input_tokens: int

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fakeprovider.errors import context_length
 from fakeprovider.faults.base import Answer, FaultContext, FaultKind, FaultParams, register
-from fakeprovider.protocols.errors import context_length
 
 
 class ContextLengthParams(FaultParams):
@@ -19,4 +19,4 @@ class ContextLength(FaultKind):
 
     def answer(self, ctx: FaultContext) -> Answer | None:
         window = ctx.context_window
-        return context_length(ctx.model, window, window + max(1, ctx.input_tokens), ctx.family)
+        return context_length(ctx.model, window, window + max(1, ctx.input_tokens))

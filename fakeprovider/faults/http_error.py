@@ -1,11 +1,11 @@
-"""`http_error`: answer with a 5xx in the provider's own shape (529 is Anthropic's overloaded)."""
+"""`http_error`: answer with a 5xx in the call's own wire shape (529: overloaded)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import Answer, FaultContext, FaultKind, FaultParams, register
-from fakeprovider.protocols.errors import ProviderError
 
 _MESSAGES = {
     500: "The server had an error while processing your request. Sorry about that!",

@@ -1,8 +1,9 @@
 """`partial`: cut the answer after N tokens, ending it the way a failing provider does.
 
 `drop` closes the connection without a terminator, `reset` resets it (TCP RST), `error_event`
-sends the provider's own mid-stream error, `length` ends normally with `finish_reason: length`.
-Only the tokens sent are billed."""
+ends with the error the call's dialect fails with mid-answer (its own frame on a stream, an
+error answer otherwise), `length` ends normally with `finish_reason: length`. Only the tokens
+sent are billed."""
 
 from __future__ import annotations
 
@@ -14,24 +15,12 @@ from pydantic import Field
 from fakeprovider.faults._edit import cut_after_tokens
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
 from fakeprovider.plan import Plan
-from fakeprovider.protocols.errors import ProviderError
 
 
 class PartialParams(FaultParams):
     kind: Literal["partial"] = "partial"
     after_tokens: int = Field(default=10, ge=0)
     mode: Literal["drop", "reset", "error_event", "length"] = "drop"
-
-
-def mid_stream_error(family: str, stream: bool = True) -> ProviderError:
-    """The error a provider sends mid-stream; a non-streamed answer gets a 500 instead."""
-    if family == "anthropic":
-        if stream:
-            return ProviderError(529, "overloaded", "Overloaded")
-        return ProviderError(500, "server", "Internal server error")
-    return ProviderError(
-        500, "server", "The server had an error while processing your request. Sorry about that!"
-    )
 
 
 @register
@@ -48,7 +37,4 @@ class Partial(FaultKind):
         cut = cut_after_tokens(plan, p.after_tokens)
         if p.mode == "length":
             return replace(cut, finish="length", cut=True)
-        if p.mode == "error_event":
-            stream = ctx.req is None or ctx.req.stream
-            return replace(cut, ending="error_event", error=mid_stream_error(ctx.family, stream), cut=True)
         return replace(cut, ending=p.mode, cut=True)

@@ -1,16 +1,14 @@
-"""`rate_limit`: answer 429, with retry-after in seconds, in ms, as an HTTP date, or absent."""
+"""`rate_limit`: answer 429, with retry-after in seconds, in ms, as an HTTP date, or absent
+(the call's dialect writes the headers its provider sends)."""
 
 from __future__ import annotations
 
-import email.utils
-import math
-import time
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from fakeprovider.errors import ProviderError, RateLimited, RetryAfter
 from fakeprovider.faults.base import Answer, FaultContext, FaultKind, FaultParams, register
-from fakeprovider.protocols.errors import ProviderError
 
 
 class RateLimitParams(FaultParams):
@@ -32,10 +30,6 @@ class RateLimitParams(FaultParams):
         return self
 
 
-def _seconds_text(s: float) -> str:
-    return str(int(s)) if float(s).is_integer() else f"{s:g}"
-
-
 @register
 class RateLimit(FaultKind):
     name = "rate_limit"
@@ -44,32 +38,14 @@ class RateLimit(FaultKind):
     def answer(self, ctx: FaultContext) -> Answer | None:
         p = self.params
         assert isinstance(p, RateLimitParams)
-        headers: dict[str, str] = {}
+        retry: RetryAfter | None = None
         if p.retry_after_ms is not None:
-            if ctx.family == "anthropic":
-                headers["retry-after"] = str(math.ceil(p.retry_after_ms / 1000))
-            else:
-                headers["retry-after-ms"] = str(p.retry_after_ms)
-            wait = p.retry_after_ms / 1000
+            retry = RetryAfter(p.retry_after_ms / 1000, "ms")
         elif not p.omit_retry_after:
             wait = 1.0 if p.retry_after_s is None else p.retry_after_s
-            if p.retry_after_date:
-                headers["retry-after"] = email.utils.formatdate(time.time() + wait, usegmt=True)
-            elif ctx.family == "anthropic":
-                # Anthropic writes whole seconds only.
-                headers["retry-after"] = str(math.ceil(wait))
-            else:
-                headers["retry-after"] = _seconds_text(wait)
-                headers["retry-after-ms"] = str(round(wait * 1000))
-        else:
-            wait = 1.0
+            retry = RetryAfter(wait, "date" if p.retry_after_date else "exact")
         if p.code == "insufficient_quota":
             message = "You exceeded your current quota, please check your plan and billing details."
-            return ProviderError(429, "quota", message, code="insufficient_quota", headers=headers)
-        message = (
-            f"Rate limit reached for {ctx.model} on requests per min (RPM). "
-            f"Please try again in {_seconds_text(round(wait, 3))}s."
-        )
-        if ctx.family == "anthropic":
-            message = "Number of requests has exceeded your rate limit. Please try again later."
-        return ProviderError(429, "rate_limit", message, code="rate_limit_exceeded", headers=headers)
+            return ProviderError(429, "quota", message, retry_after=retry)
+        wait = 1.0 if retry is None else retry.seconds
+        return ProviderError(429, "rate_limit", "", retry_after=retry, detail=RateLimited(ctx.model, wait))

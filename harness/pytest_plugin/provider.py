@@ -15,7 +15,7 @@ import orjson
 from pydantic import ValidationError
 
 from fakeprovider import tokens
-from fakeprovider.ledger import LedgerRecord
+from fakeprovider.accounting.ledger import LedgerRecord
 from fakeprovider.rules import FaultRule
 from fakeprovider.scenario import Scenario, ScenarioError, format_validation_error, load_scenario
 from fakeprovider.server import FakeProviderThread

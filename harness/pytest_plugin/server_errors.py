@@ -15,7 +15,7 @@ from typing import Any
 from harness.errors import ProviderError
 
 # How the provider's request handlers label a bug of theirs in the ledger
-# (`fakeprovider.delivery.internal_error_message`).
+# (`fakeprovider.serving.delivery.internal_error_message`).
 INTERNAL_ERROR_PREFIX = "internal error in the fake provider"
 # Where an exception in the server's thread gets logged: aiohttp (a handler raised), asyncio (a
 # task or callback raised), the provider itself.

@@ -21,8 +21,8 @@ import httpx2
 import openai
 
 from fakeprovider import FakeProviderThread
+from fakeprovider.accounting.ledger import LedgerRecord
 from fakeprovider.clock import VirtualTime
-from fakeprovider.ledger import LedgerRecord
 
 GPT = "gpt-4o"
 CLAUDE = "claude-sonnet-4"

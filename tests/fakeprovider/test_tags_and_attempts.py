@@ -6,8 +6,8 @@ import anthropic
 import openai
 
 from fakeprovider import FakeProviderThread
-from fakeprovider.calls import fingerprint
-from fakeprovider.ledger import LedgerRecord
+from fakeprovider.accounting.ledger import LedgerRecord
+from fakeprovider.serving.intake import fingerprint
 
 HI = [{"role": "user", "content": "hi"}]
 

@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from fakeprovider import FakeProviderThread, tokens
-from tests.fakeprovider.protocols.conftest import CLAUDE
+from tests.fakeprovider.dialects.conftest import CLAUDE
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("quiet_server")]
 

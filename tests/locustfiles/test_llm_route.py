@@ -19,7 +19,7 @@ import openai
 import yaml
 
 from fakeprovider import FakeProviderThread
-from fakeprovider.ledger import LedgerRecord
+from fakeprovider.accounting.ledger import LedgerRecord
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfiles" / "llm_route.py"
 TTFT_S = 0.3

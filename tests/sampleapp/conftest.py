@@ -15,7 +15,7 @@ import pytest
 from multidict import CIMultiDictProxy
 
 from fakeprovider import FakeProviderThread
-from fakeprovider.ledger import LedgerRecord
+from fakeprovider.accounting.ledger import LedgerRecord
 from sampleapp import SampleApp
 
 # Overrides that keep the tests quick without changing what they show.

@@ -65,10 +65,8 @@ def plan_for(req: ChatRequest, seed: int = 0, realistic: bool = True) -> Plan:
 
 
 def context(req: ChatRequest, seed: int = 0) -> FaultContext:
-    family = "anthropic" if req.api.startswith("anthropic") else "openai"
     return FaultContext(
         api=req.api,
-        family=family,
         model=req.model.id,
         context_window=req.model.context_window,
         input_tokens=req.input_tokens,

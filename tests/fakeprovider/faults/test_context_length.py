@@ -5,14 +5,16 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from fakeprovider.protocols.errors import ProviderError
+from fakeprovider.errors import ProviderError
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, context, fault, request
+from tests.fakeprovider.wire import Rendered
 
 
-def _answer(model_id: str) -> ProviderError:
-    err = fault("context_length").answer(context(request(model_id, prompt_tokens=40)))
+def _answer(model_id: str) -> Rendered:
+    req = request(model_id, prompt_tokens=40)
+    err = fault("context_length").answer(context(req))
     assert isinstance(err, ProviderError)
-    return err
+    return Rendered(err, req.api)
 
 
 def test_context_length_is_400_context_length_exceeded_on_openai() -> None:

@@ -19,10 +19,10 @@ import openai
 import pytest
 
 from fakeprovider import tokens
+from fakeprovider.accounting.ledger import LedgerRecord
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
-from fakeprovider.ledger import LedgerRecord
-from fakeprovider.protocols import Chunk
-from fakeprovider.protocols.openai_chat import OpenAIChat
+from fakeprovider.dialects.base import Chunk
+from fakeprovider.dialects.openai_chat import OpenAIChat
 from tests.fakeprovider.e2e import (
     CLAUDE,
     GPT,

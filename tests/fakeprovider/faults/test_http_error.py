@@ -5,14 +5,16 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from fakeprovider.protocols.errors import ProviderError
+from fakeprovider.errors import ProviderError
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, context, fault, request
+from tests.fakeprovider.wire import Rendered
 
 
-def _answer(model_id: str, **params: object) -> ProviderError:
-    err = fault("http_error", **params).answer(context(request(model_id)))
+def _answer(model_id: str, **params: object) -> Rendered:
+    req = request(model_id)
+    err = fault("http_error", **params).answer(context(req))
     assert isinstance(err, ProviderError)
-    return err
+    return Rendered(err, req.api)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

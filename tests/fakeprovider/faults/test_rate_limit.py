@@ -8,15 +8,17 @@ import time
 import pydantic
 import pytest
 
-from fakeprovider.protocols.errors import ProviderError
+from fakeprovider.errors import ProviderError
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, context, fault, request
+from tests.fakeprovider.wire import Rendered
 
 
-def _answer(model_id: str, **params: object) -> ProviderError:
-    err = fault("rate_limit", **params).answer(context(request(model_id)))
+def _answer(model_id: str, **params: object) -> Rendered:
+    req = request(model_id)
+    err = fault("rate_limit", **params).answer(context(req))
     assert isinstance(err, ProviderError)
     assert err.status == 429
-    return err
+    return Rendered(err, req.api)
 
 
 def test_rate_limit_seconds_sets_retry_after_and_retry_after_ms_on_openai() -> None:

@@ -9,18 +9,18 @@ pytest_plugins = ["pytester"]
 
 # A bug in the provider's request path for one model, which it answers as a 500.
 BUG_IN_GPT_4O = """
-import fakeprovider.serving
+import fakeprovider.serving.handler
 
 @pytest.fixture
 def buggy_gpt_4o(monkeypatch):
-    real = fakeprovider.serving.build_plan
+    real = fakeprovider.serving.handler.build_plan
 
     def build_plan(req, *args, **kwargs):
         if req.model.id == "gpt-4o":
             raise RuntimeError("plan builder exploded")
         return real(req, *args, **kwargs)
 
-    monkeypatch.setattr(fakeprovider.serving, "build_plan", build_plan)
+    monkeypatch.setattr(fakeprovider.serving.handler, "build_plan", build_plan)
 """
 
 
@@ -60,13 +60,13 @@ def test_an_exception_escaping_a_provider_handler_is_raised_in_the_test_with_its
         """
         import openai
         import pytest
-        import fakeprovider.serving
+        from fakeprovider.serving.call import Call
 
         def test_ledger_write_fails(fake_provider, chat, monkeypatch):
-            def finish_call(*args):
+            def end(*args):
                 raise KeyError("ledger went away")
 
-            monkeypatch.setattr(fakeprovider.serving, "finish_call", finish_call)
+            monkeypatch.setattr(Call, "end", end)
             with pytest.raises(openai.InternalServerError):
                 chat()
         """
@@ -78,7 +78,7 @@ def test_an_exception_escaping_a_provider_handler_is_raised_in_the_test_with_its
             "E*KeyError: 'ledger went away'",
             "E*(raised in the fake provider's thread; logged as 'Error handling request from 127.0.0.1')",
             # and the provider's own frames, from its thread, in the captured log
-            "*fakeprovider/serving.py*in serve_chat*",
+            "*fakeprovider/serving/handler.py*in serve*",
         ]
     )
 

@@ -1,0 +1,165 @@
+"""The dialect interface: everything one wire protocol owns, and nothing else owns.
+
+A dialect turns its provider's requests into neutral values and neutral answers back into
+its provider's bytes; serving, faults, quotas and the ledger never name a provider.
+
+- Request: `parse(body, catalogue, match)` (`match`: the URL's parameters) gives the neutral
+  request or raises a neutral `ProviderError`; `tags`, `sdk_retry_count`, `api_key` read the
+  caller's tags, retry count and key; `new_request_id`, `request_id_headers` name the call.
+- Answer (`ChatDialect`): `new_meta`, then `render_body` (`render_json` as bytes) or
+  `render_sse` (timed `Chunk`s, paced by serving); `stream_error` is the mid-stream error frame
+  and `mid_stream_error` the error a provider fails with mid-answer.
+- Errors: `error_message` (the words, also the ledger's), `error_body`, `error_headers`
+  (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
+- Models: `model_json`, `model_list` for `GET /v1/models[/{id}]`; `catalogue_api` says which
+  catalogue models the dialect serves.
+
+Concrete dialects compose these from base classes (request reader, body, stream, shared wire
+pieces) rather than holding objects they call: a call through a dialect is one method call.
+Register an instance in `fakeprovider.dialects` and route to it in `app.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from fakeprovider.accounting.limits import Headroom
+from fakeprovider.catalogue import Catalogue, ModelInfo
+from fakeprovider.errors import ProviderError
+from fakeprovider.plan import Plan
+from fakeprovider.request import ChatRequest, Tags
+
+NO_PARAMS: Mapping[str, str] = {}
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+
+
+@dataclass(slots=True)
+class ResponseMeta:
+    """Identity of one response: ids and timestamps the client sees."""
+
+    response_id: str
+    created: int
+    fingerprint: str
+
+
+@dataclass(slots=True)
+class Chunk:
+    """One piece of a stream: wait `delay` seconds, write `data`; it carries `tokens`."""
+
+    delay: float
+    data: bytes
+    tokens: int = 0
+    content: bool = False  # a non-empty content chunk (the first one marks TTFT)
+
+
+@dataclass(slots=True)
+class EmbeddingRequest:
+    """A neutral embeddings request: what to embed, with which model, in how many dimensions."""
+
+    model: ModelInfo
+    inputs: list[bytes]  # each input as the bytes the model reads (token ids decoded)
+    dimensions: int
+    base64: bool
+    input_tokens: int
+
+
+def ceil_clean(x: float) -> int:
+    """`x` rounded up, ignoring float noise from subtracting times (`59.12000000001` is 59.12)."""
+    return math.ceil(round(x, 6))
+
+
+class Dialect:
+    """What every wire protocol owns: ids, tags, errors, quota headers, model listing."""
+
+    api: ClassVar[str]  # the ledger's `api` and the registry name: "openai.chat"
+    catalogue_api: ClassVar[str]  # the catalogue models it serves: "openai" | "anthropic"
+    # Headers that mark a request as this dialect's where the path does not (unknown paths,
+    # model listing): `version_header` marks both, `key_header` unknown paths only.
+    version_header: ClassVar[str | None] = None
+    key_header: ClassVar[str | None] = None
+
+    def tags(self, body: Mapping[str, Any], header_tags: Tags) -> Tags:
+        """The tags headers gave, filled in from the body."""
+        return header_tags
+
+    def sdk_retry_count(self, headers: Mapping[str, str]) -> int | None:
+        retry = headers.get("x-stainless-retry-count")
+        return int(retry) if retry is not None and retry.isdigit() else None
+
+    def api_key(self, headers: Mapping[str, str]) -> str:
+        auth = headers.get("authorization", "")
+        return auth[7:] if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")
+
+    def new_request_id(self) -> str:
+        raise NotImplementedError
+
+    def request_id_headers(self, request_id: str) -> dict[str, str]:
+        return {"x-request-id": request_id}
+
+    def error_message(self, error: ProviderError) -> str:
+        """The words this provider uses for `error` (its `message`, unless a detail is worded)."""
+        return error.message
+
+    def error_body(self, error: ProviderError) -> bytes:
+        raise NotImplementedError
+
+    def error_headers(self, error: ProviderError, headers: dict[str, str]) -> None:
+        """Add what this provider sends with `error` (retry-after and the like) to `headers`."""
+
+    def quota_headers(self, levels: list[Headroom]) -> dict[str, str]:
+        """The limit/remaining/reset headers of the tightest buckets."""
+        return {}
+
+    def mid_stream_error(self, stream: bool) -> ProviderError:
+        """The error this provider fails with mid-answer (`stream`: after a 200 went out)."""
+        return ProviderError(500, "server", "Internal server error")
+
+    def model_json(self, model_id: str, created: int) -> dict[str, object]:
+        raise NotImplementedError
+
+    def model_list(self, data: list[dict[str, object]]) -> dict[str, object]:
+        raise NotImplementedError
+
+
+class ChatDialect(Dialect):
+    """A chat surface: a request becomes a plan of neutral events, rendered whole or streamed."""
+
+    def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
+        raise NotImplementedError
+
+    def new_meta(self) -> ResponseMeta:
+        raise NotImplementedError
+
+    def render_json(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def render_body(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> bytes:
+        """`render_json` as the bytes sent."""
+        raise NotImplementedError
+
+    def render_sse(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    def stream_error(self, error: ProviderError) -> bytes:
+        raise NotImplementedError
+
+
+class EmbeddingsDialect(Dialect):
+    """An embeddings surface: a request becomes vectors, fixed by input, model and seed."""
+
+    def parse(
+        self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]
+    ) -> EmbeddingRequest:
+        raise NotImplementedError
+
+    def render_body(self, req: EmbeddingRequest, seed: int) -> bytes:
+        raise NotImplementedError

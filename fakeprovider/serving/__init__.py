@@ -1,0 +1,1 @@
+"""Serving a provider call: handler, call, gate, delivery, pacing, transport."""

@@ -1,0 +1,125 @@
+"""Sending a chat answer once its plan exists: whole or streamed, cut where the plan says, and
+how far it got: a drop bills the tokens already written (the `Call` keeps the bill).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from fakeprovider.dialects.base import ChatDialect, Chunk, ResponseMeta, Usage
+from fakeprovider.errors import ProviderError
+from fakeprovider.plan import Plan
+from fakeprovider.request import ChatRequest
+from fakeprovider.serving.call import Call, elapsed_ms
+from fakeprovider.serving.direct import json_answer
+from fakeprovider.serving.pacing import Progress, play_by_sleeping
+from fakeprovider.serving.transport import ConnectionCut, cut_connection
+from fakeprovider.state import ProviderState
+
+
+def internal_error_message(e: Exception) -> str:
+    """How a bug of ours is labelled in the ledger and in the 500 that answers it."""
+    return f"internal error in the fake provider: {e!r}"
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """What one chat call answers: its plan, usage and ids, and the dialect that renders them."""
+
+    dialect: ChatDialect
+    req: ChatRequest
+    plan: Plan
+    usage: Usage
+    meta: ResponseMeta
+
+    def body(self) -> bytes:
+        return self.dialect.render_body(self.req, self.plan, self.usage, self.meta)
+
+    def sse(self) -> Iterator[Chunk]:
+        return self.dialect.render_sse(self.req, self.plan, self.usage, self.meta)
+
+    def error(self) -> ProviderError:
+        """What an `error_event` ending sends: the plan's own error, else the dialect's."""
+        return self.plan.error or self.dialect.mid_stream_error(self.req.stream)
+
+
+async def send_whole(
+    request: web.Request, state: ProviderState, call: Call, out: Outgoing
+) -> web.StreamResponse:
+    """A non-streamed answer: wait for the whole generation, then send it (or cut)."""
+    plan = out.plan
+    total = sum(plan.delays) + plan.tail_delay
+    if total > 0:
+        await state.sleep(total)
+    if plan.ending == "error_event":
+        raise out.error()
+    if plan.ending in ("drop", "reset"):
+        call.cut(before_answer=False)
+        call.bill(0)  # the prompt was read; no output reached the caller
+        cut_connection(request, reset=plan.ending == "reset")
+        raise ConnectionCut
+    call.bill(out.usage.output_tokens)
+    call.ttft_ms = elapsed_ms(call.m_start, state.clock.monotonic())
+    return json_answer(out.body(), call.response_headers())
+
+
+async def send_stream(
+    request: web.Request, state: ProviderState, call: Call, out: Outgoing
+) -> web.StreamResponse:
+    """A streamed answer, paced chunk by chunk, ended as its plan says."""
+    now = state.clock.monotonic
+    plan = out.plan
+    headers = call.response_headers()
+    headers["Content-Type"] = "text/event-stream; charset=utf-8"
+    headers["Cache-Control"] = "no-cache"
+    resp = web.StreamResponse(status=200, headers=headers)
+    progress = Progress()
+
+    def first_content() -> None:
+        call.ttft_ms = elapsed_ms(call.m_start, now())
+
+    try:
+        await resp.prepare(request)
+        pacer = state.pacer()
+        transport = request.transport
+        chunks = out.sse()
+        # Real time: the loop's one pacer timer writes the chunks. An injected clock (tests'
+        # virtual time) or an answer aiohttp does not chunk (HTTP/1.0) sleeps chunk by chunk.
+        if (
+            pacer is not None
+            and transport is not None
+            and resp.headers.get("Transfer-Encoding") == "chunked"
+            and not resp.compression
+        ):
+            await pacer.play(chunks, transport, first_content, progress)
+        else:
+            await play_by_sleeping(chunks, resp, state.sleep, now, first_content, progress)
+        if plan.ending == "error_event":
+            if plan.tail_delay > 0:
+                await state.sleep(plan.tail_delay)
+            error = out.error()
+            await resp.write(out.dialect.stream_error(error))
+            call.error = out.dialect.error_message(error)
+        elif plan.ending in ("drop", "reset"):
+            call.bill(progress.tokens)
+            cut_connection(request, reset=plan.ending == "reset")
+            return resp
+        await resp.write_eof()
+    except ConnectionError:
+        call.client_left()
+    except asyncio.CancelledError:
+        call.bill(progress.tokens)
+        raise
+    except Exception as e:
+        # A bug of ours after the headers went out: no error answer can follow a 200, so end
+        # the stream unterminated (the caller sees a drop) and say why in the ledger.
+        call.broke(internal_error_message(e))
+        call.bill(progress.tokens)
+        cut_connection(request, reset=False)
+        return resp
+    call.bill(progress.tokens)
+    return resp

@@ -1,0 +1,120 @@
+"""Serving one call of any dialect: the request path from body to ledger record.
+
+The path is the same for every surface: read the body, let the dialect parse it, count it, pass
+the gate (`gate.py`: quotas, a fault that answers instead), then answer: a chat call builds its
+plan, lets a fired fault transform it and sends it (`delivery.py`: whole or streamed, paced,
+cut); an embeddings call sends its vectors. The `Call` ends in `finally`, whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect, Usage
+from fakeprovider.errors import ProviderError, context_length
+from fakeprovider.faults.base import FaultContext
+from fakeprovider.plan import build_plan
+from fakeprovider.serving.call import Call, elapsed_ms
+from fakeprovider.serving.delivery import Outgoing, internal_error_message, send_stream, send_whole
+from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults
+from fakeprovider.serving.intake import read_json
+from fakeprovider.serving.transport import ConnectionCut
+from fakeprovider.state import ProviderState
+
+
+def json_response(data: Any, headers: dict[str, str], status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, body=orjson.dumps(data), content_type="application/json", headers=headers
+    )
+
+
+async def serve(request: web.Request, state: ProviderState, dialect: Dialect) -> web.StreamResponse:
+    """Answer one provider call in `dialect`, and record it."""
+    state.catch_up_pacing()
+    now = state.clock.monotonic
+    call = Call.start(request, dialect, now())
+    try:
+        body = await read_json(request, call, state)
+        call.tags = dialect.tags(body, call.header_tags)
+        model = body.get("model")
+        call.model = model if isinstance(model, str) else None
+        if isinstance(dialect, ChatDialect):
+            return await _chat(request, state, call, dialect, body)
+        assert isinstance(dialect, EmbeddingsDialect)
+        return await _embeddings(request, state, call, dialect, body)
+    except ProviderError as e:
+        return call.fail(e)
+    except ConnectionCut:
+        return web.Response(status=499)  # never sent: the connection is gone
+    except asyncio.CancelledError:
+        call.cancelled(now())
+        raise
+    except Exception as e:
+        # A bug of ours, answered as the provider would answer its own: a 500, never a traceback.
+        return call.fail(ProviderError(500, "server", internal_error_message(e)))
+    finally:
+        call.end(state, now())
+
+
+async def _chat(
+    request: web.Request, state: ProviderState, call: Call, dialect: ChatDialect, body: dict[str, Any]
+) -> web.StreamResponse:
+    call.stream = body.get("stream") is True
+    req = dialect.parse(body, state.catalogue, request.match_info)
+    info = call.price = req.model
+    input_tokens = req.input_tokens
+    if input_tokens > info.context_window:
+        raise context_length(info.id, info.context_window, input_tokens)
+    call.input_tokens = input_tokens
+    if state.limiter:
+        admit(state, call, info.id, req.stream, input_tokens + (req.max_tokens or 0))
+    fired = ctx = None
+    if state.engine:
+        ctx = FaultContext(dialect.api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
+        fired = await check_faults(request, state, call, ctx, req.stream)
+    if input_tokens >= state.prefix_cache.min_tokens:  # shorter prompts are never cached
+        scope = f"{call.api_key}|{call.tags.tenant or ''}"
+        call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
+    rng = state.plan_rng(call.fingerprint)
+    scenario = state.scenario
+    reply = (
+        scenario.scripted(dialect.api, info.id, call.tags, req.stream, req.last_text)
+        if scenario.responses
+        else None
+    )
+    plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
+    if fired is not None and ctx is not None:
+        plan = fired.fault.transform(plan, ctx)
+        if plan.cut:
+            call.cut_short(plan)
+    call.plan = plan
+    usage = Usage(input_tokens, call.cached_tokens, plan.output_tokens)
+    meta = dialect.new_meta()
+    call.finish_reason = plan.finish if plan.ending == "complete" else None
+    out = Outgoing(dialect, req, plan, usage, meta)
+    if req.stream:
+        return await send_stream(request, state, call, out)
+    return await send_whole(request, state, call, out)
+
+
+async def _embeddings(
+    request: web.Request, state: ProviderState, call: Call, dialect: EmbeddingsDialect, body: dict[str, Any]
+) -> web.StreamResponse:
+    req = dialect.parse(body, state.catalogue, request.match_info)
+    info = call.price = req.model
+    call.input_tokens = req.input_tokens
+    if state.limiter:
+        admit(state, call, info.id, False, req.input_tokens)
+    if state.engine:
+        ctx = FaultContext(dialect.api, info.id, info.context_window, req.input_tokens, IDLE_RNG)
+        await check_faults(request, state, call, ctx, False)
+    if state.realistic:
+        await state.sleep(info.ttft_ms / 1000)
+    answer = dialect.render_body(req, state.seed)
+    call.bill(0)
+    call.ttft_ms = elapsed_ms(call.m_start, state.clock.monotonic())
+    return web.Response(body=answer, content_type="application/json", headers=call.response_headers())

@@ -1,0 +1,70 @@
+"""Reading a call's body: the size limit, JSON, and what identifies the request across retries
+(its fingerprint and attempt number)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from fakeprovider.errors import ProviderError, invalid
+from fakeprovider.serving.call import Call
+from fakeprovider.state import ProviderState
+
+
+async def read_json(request: web.Request, call: Call, state: ProviderState) -> dict[str, Any]:
+    """The request body as a JSON object; sets the call's fingerprint and attempt number."""
+    content = request.content
+    max_bytes = state.config.max_body_bytes  # the app's `client_max_size` too
+    if content.is_eof():
+        # The whole body is in (the usual case): take it at once. `request.read()` loops over
+        # the chunks and awaits each one, about a tenth of a chat call's CPU.
+        raw = content.read_nowait()
+        too_large = len(raw) > max_bytes
+    else:
+        try:
+            raw = await request.read()
+            too_large = False
+        except web.HTTPRequestEntityTooLarge:
+            too_large = True
+    if too_large:
+        call.fingerprint = "oversized"
+        call.attempt = _attempt(call, state)
+        raise ProviderError(
+            413,
+            "too_large",
+            f"Request body exceeds the maximum size of {max_bytes} bytes.",
+        ) from None
+    try:
+        body = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError as e:
+        call.fingerprint = hashlib.blake2b(raw, digest_size=12).hexdigest()
+        call.attempt = _attempt(call, state)
+        raise invalid(
+            f"We could not parse the JSON body of your request. ({e.msg} at position {e.pos})"
+        ) from None
+    if not isinstance(body, dict):
+        call.fingerprint = hashlib.blake2b(raw, digest_size=12).hexdigest()
+        call.attempt = _attempt(call, state)
+        raise invalid("The request body must be a JSON object.")
+    call.fingerprint = fingerprint(body)
+    call.attempt = _attempt(call, state)
+    return body
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """Hash of the normalised body (keys sorted), identical across retries of one request."""
+    return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+
+
+def _attempt(call: Call, state: ProviderState) -> int:
+    if call.request_id_given:
+        key = "r:" + call.request_id
+    elif call.idempotency_key:
+        key = "i:" + call.idempotency_key
+    else:
+        key = "f:" + call.fingerprint
+    call.request_key = key
+    return state.next_attempt(key)
