@@ -14,6 +14,7 @@ from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue, ModelInfo
 from fakeprovider.protocols.common import optional, positive_int, require
 from fakeprovider.protocols.errors import invalid, model_not_found
+from fakeprovider.protocols.openai_params import EMBEDDINGS, check_params
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class EmbeddingRequest:
 
 
 def parse(body: Mapping[str, Any], catalogue: Catalogue) -> EmbeddingRequest:
+    check_params(body, EMBEDDINGS)
     model_id = require(body, "model", str, "a string")
     raw = require(body, "input", (str, list), "a string or an array")
     info = catalogue.resolve(model_id)
