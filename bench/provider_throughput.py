@@ -160,7 +160,19 @@ def make_server(target: str, provider_cmd: str | None = None) -> Server:
     if target == "provider" and provider_cmd:
         argv = shlex.split(provider_cmd)
     elif target == "provider":
-        argv = [sys.executable, "-m", "harness.cli", "serve", "--port", "0", "--latency", "none"]
+        scenario = str(Path(__file__).with_name("full_answers.yaml"))
+        argv = [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "serve",
+            "--port",
+            "0",
+            "--latency",
+            "none",
+            "--scenario",
+            scenario,
+        ]
     else:
         argv = [sys.executable, str(Path(__file__).with_name("baseline_server.py")), "--port", "0"]
     return Server(target, argv)

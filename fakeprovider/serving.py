@@ -93,7 +93,8 @@ async def serve_chat(
             if scenario.responses
             else None
         )
-        plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
+        length = scenario.lengths.for_call(protocol.api, info.id, call.tags, req.stream)
+        plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic, length)
         if fired is not None and ctx is not None:
             plan = fired.fault.transform(plan, ctx)
             if plan.cut:
