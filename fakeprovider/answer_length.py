@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -37,16 +38,38 @@ class AnswerLength(BaseModel):
             raise ValueError(f"shortest ({self.shortest}) is above longest ({self.longest})")
         return self
 
-    def median(self, prompt_tokens: int) -> float:
-        return min(float(self.longest), self.median_tokens + self.per_prompt_token * prompt_tokens)
+    def sampler(self) -> LengthSampler:
+        return LengthSampler(
+            self.median_tokens, self.per_prompt_token, self.spread, self.shortest, self.longest
+        )
 
     def draw(self, rng: random.Random, prompt_tokens: int) -> int:
         """One answer's length in tokens, for a prompt of `prompt_tokens` tokens."""
-        tokens = self.median(prompt_tokens) * math.exp(self.spread * rng.gauss(0.0, 1.0))
-        return max(self.shortest, min(self.longest, round(tokens)))
+        return self.sampler().draw(rng, prompt_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class LengthSampler:
+    """An `AnswerLength` made ready for the request path: plain slots, and a normal deviate
+    from two `random()` calls (Box-Muller) instead of `gauss`, which is Python code: the draw
+    costs about as much as the uniform one it replaced (~1 µs, bench/provider_throughput.py)."""
+
+    median_tokens: float
+    per_prompt_token: float
+    spread: float
+    shortest: int
+    longest: int
+
+    def draw(self, rng: random.Random, prompt_tokens: int) -> int:
+        median = min(self.longest, self.median_tokens + self.per_prompt_token * prompt_tokens)
+        u = 1.0 - rng.random()  # in (0, 1]: log(u) is finite
+        normal = math.sqrt(-2.0 * math.log(u)) * math.cos(math.tau * rng.random())
+        tokens = round(median * math.exp(self.spread * normal))
+        return self.shortest if tokens < self.shortest else min(tokens, self.longest)
 
 
 DEFAULT_LENGTH = AnswerLength()
+DEFAULT_SAMPLER = DEFAULT_LENGTH.sampler()
 
 
 def changed(default: AnswerLength, fields: dict[str, float | int], where: str) -> AnswerLength:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fakeprovider.answer_length import DEFAULT_LENGTH, AnswerLength, changed
+from fakeprovider.answer_length import DEFAULT_LENGTH, AnswerLength, LengthSampler, changed
 from fakeprovider.request import Tags
 from fakeprovider.rules import Match
 
@@ -51,11 +51,11 @@ class AnswerLengths:
     """A scenario's `answer_length` made ready for the request path."""
 
     def __init__(self, spec: AnswerLengthSpec) -> None:
-        self.default = spec.default
-        self.models = {name: changed(spec.default, f, name) for name, f in spec.models.items()}
-        self.rules = [(r.match, changed(spec.default, r.length, "rule")) for r in spec.rules]
+        self.default = spec.default.sampler()
+        self.models = {name: changed(spec.default, f, name).sampler() for name, f in spec.models.items()}
+        self.rules = [(r.match, changed(spec.default, r.length, "rule").sampler()) for r in spec.rules]
 
-    def for_call(self, api: str, model: str, tags: Tags, stream: bool) -> AnswerLength:
+    def for_call(self, api: str, model: str, tags: Tags, stream: bool) -> LengthSampler:
         """The distribution a call draws from: the first matching rule, else its model's."""
         for match, length in self.rules:
             if match.matches(api, model, tags, stream):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from fakeprovider import tokens
-from fakeprovider.answer_length import DEFAULT_LENGTH, AnswerLength
+from fakeprovider.answer_length import DEFAULT_SAMPLER, LengthSampler
 from fakeprovider.catalogue import ModelInfo
 from fakeprovider.content import ContentPool, Prose
 from fakeprovider.events import Event as Event
@@ -105,7 +105,7 @@ def build_plan(
     rng: random.Random,
     reply: Reply | None,
     realistic: bool,
-    length: AnswerLength = DEFAULT_LENGTH,
+    length: LengthSampler = DEFAULT_SAMPLER,
 ) -> Plan:
     """Decide the reply's events and their timing for one request."""
     events: list[Event] = []

@@ -77,7 +77,7 @@ def test_rules_then_models_then_the_default_choose_the_distribution() -> None:
 
 def test_no_answer_length_in_the_scenario_is_the_default() -> None:
     lengths = AnswerLengths(parse_scenario("").answer_length)
-    assert lengths.for_call("openai.chat", "gpt-4o", Tags(), False) is DEFAULT_LENGTH
+    assert lengths.for_call("openai.chat", "gpt-4o", Tags(), False) == DEFAULT_LENGTH.sampler()
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,8 @@ def _plan_finish(max_tokens: int | None, length: AnswerLength) -> tuple[str, int
     info = DEFAULT_CATALOGUE.resolve("gpt-4o")
     assert info is not None
     req = ChatRequest(api="openai.chat", model=info, stream=False, prompt_ids=[1] * 8, max_tokens=max_tokens)
-    plan = build_plan(req, ContentPool(0, info.encoding, size=64), random.Random(3), None, False, length)
+    pool = ContentPool(0, info.encoding, size=64)
+    plan = build_plan(req, pool, random.Random(3), None, False, length.sampler())
     return plan.finish, plan.output_tokens
 
 

@@ -62,7 +62,7 @@ def request(model_id: str = GPT, *, prompt_tokens: int = 12, **fields: Any) -> C
 
 
 # Faults cut, stall and re-time answers: give them a 200-token answer to work on.
-LONG_ANSWER = AnswerLength(median_tokens=200, per_prompt_token=0, spread=0)
+LONG_ANSWER = AnswerLength(median_tokens=200, per_prompt_token=0, spread=0).sampler()
 
 
 def plan_for(req: ChatRequest, seed: int = 0, realistic: bool = True) -> Plan:
