@@ -51,8 +51,9 @@ class AnswerLength(BaseModel):
 @dataclass(frozen=True, slots=True)
 class LengthSampler:
     """An `AnswerLength` made ready for the request path: plain slots, and a normal deviate
-    from two `random()` calls (Box-Muller) instead of `gauss`, which is Python code: the draw
-    costs about as much as the uniform one it replaced (~1 µs, bench/provider_throughput.py)."""
+    from two `random()` calls (Box-Muller) instead of `gauss`, which is Python code. Choosing and
+    drawing a length timed 2.8 µs (timeit, loaded machine) against 6.4 µs with pydantic attributes
+    and `gauss`, and 2.0 µs for the uniform draw it replaced."""
 
     median_tokens: float
     per_prompt_token: float

@@ -7,6 +7,7 @@ import time
 import types
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import openai
@@ -64,15 +65,20 @@ def provider() -> Iterator[FakeProviderThread]:
 LONG_ANSWERS = {"answer_length": {"default": {"median_tokens": 400, "per_prompt_token": 0, "spread": 0}}}
 
 
-@pytest.fixture
-def long_answers(provider: FakeProviderThread) -> None:
-    """`provider` answers with `LONG_ANSWERS` (its scenario is replaced through the control API)."""
+def put_scenario(provider_url: str, scenario: dict[str, Any]) -> None:
+    """Put `scenario` in force on a running provider, through its control API."""
     put = urllib.request.Request(
-        provider.url + "/control/scenario", data=json.dumps(LONG_ANSWERS).encode(), method="PUT"
+        provider_url + "/control/scenario", data=json.dumps(scenario).encode(), method="PUT"
     )
     put.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(put, timeout=10) as resp:
         assert resp.status == 200
+
+
+@pytest.fixture
+def long_answers(provider: FakeProviderThread) -> None:
+    """`provider` answers with `LONG_ANSWERS`."""
+    put_scenario(provider.url, LONG_ANSWERS)
 
 
 @pytest.fixture
