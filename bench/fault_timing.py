@@ -43,7 +43,10 @@ TARGET_RULES_RATIO = 0.9
 _CONTENT = b'"delta":{"content":"'
 _DONE = b"data: [DONE]"
 
+# Streams run to their 50-token cap (a natural answer to these short prompts is ~10 tokens), so
+# each stream has as many gaps to time as before answers ended naturally.
 SLOW_SCENARIO = """\
+answer_length: {{default: {{median_tokens: 400, per_prompt_token: 0, spread: 0}}}}
 faults:
   - name: slow
     fault: {{kind: slow, inter_token_ms: {inter_token_ms}}}
@@ -52,6 +55,7 @@ faults:
 # Ten rules no benchmark request fires: each fails a different test of the engine's (match
 # fields, window, probability, the kind's own `applies`), so every one of them is evaluated.
 IDLE_RULES_SCENARIO = """\
+answer_length: {default: {median_tokens: 400, per_prompt_token: 0, spread: 0}}
 faults:
   - name: other-model
     match: {model: gpt-4o}

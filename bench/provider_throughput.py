@@ -160,7 +160,9 @@ def make_server(target: str, provider_cmd: str | None = None) -> Server:
     if target == "provider" and provider_cmd:
         argv = shlex.split(provider_cmd)
     elif target == "provider":
-        argv = [sys.executable, "-m", "harness.cli", "serve", "--port", "0", "--latency", "none"]
+        # Answers run to the 50-token cap, as the baseline's 50 chunks do (bench/README.md).
+        scenario = ["--scenario", str(ROOT / "bench" / "full_answers.yaml")]
+        argv = [sys.executable, "-m", "harness.cli", "serve", "--port", "0", "--latency", "none", *scenario]
     else:
         argv = [sys.executable, str(Path(__file__).with_name("baseline_server.py")), "--port", "0"]
     return Server(target, argv)

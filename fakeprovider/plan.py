@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from fakeprovider import tokens
+from fakeprovider.answer_length import DEFAULT_SAMPLER, LengthSampler
 from fakeprovider.catalogue import ModelInfo
 from fakeprovider.content import ContentPool, Prose
 from fakeprovider.events import Event as Event
@@ -25,7 +26,7 @@ from fakeprovider.request import ChatRequest
 from fakeprovider.schema_values import SchemaError, ValueGenerator
 
 if TYPE_CHECKING:
-    from fakeprovider.protocols.errors import ProviderError
+    from fakeprovider.errors import ProviderError
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 Ending = Literal["complete", "drop", "reset", "error_event"]
@@ -98,17 +99,13 @@ class Reply:
 _PROSE = Reply()  # nothing decided: prose from the pool (frozen, so one instance serves)
 
 
-def natural_length(rng: random.Random) -> int:
-    """How many tokens a reply runs to when nothing caps it: 30 to 160, uniformly."""
-    return 30 + int(rng.random() * 131)  # one C call; `randint` is several Python ones
-
-
 def build_plan(
     req: ChatRequest,
     pool: ContentPool,
     rng: random.Random,
     reply: Reply | None,
     realistic: bool,
+    length: LengthSampler = DEFAULT_SAMPLER,
 ) -> Plan:
     """Decide the reply's events and their timing for one request."""
     events: list[Event] = []
@@ -129,10 +126,13 @@ def build_plan(
     elif reply.text is not None:
         events.extend(_deltas_cached(reply.text, pool.encoding_name))
     else:
-        # Capped while drawn: the pieces past max_tokens are never built.
-        prose = pool.prose_events(rng, natural_length(rng), req.max_tokens)
+        # Capped while drawn: the pieces past the natural end or max_tokens are never built;
+        # only the cap's cut is a `length` finish.
+        natural = length.draw(rng, req.input_tokens)
+        capped_by_request = req.max_tokens is not None and natural > req.max_tokens
+        prose = pool.prose_events(rng, natural, req.max_tokens if capped_by_request else natural)
         events.extend(prose.events)
-        cut = prose.cut
+        cut = capped_by_request
         capped = True
     if req.max_tokens is not None and not capped:
         events, cut = _cap(events, req.max_tokens)
@@ -182,8 +182,8 @@ def _schema_value(
     try:
         return ValueGenerator(schema, pool, rng).value()
     except SchemaError as e:
-        # Imported here: the protocols package imports this module.
-        from fakeprovider.protocols.errors import invalid
+        # Imported here: the dialects import this module.
+        from fakeprovider.errors import invalid
 
         raise invalid(f"{what}: {e}", param=param, code=code) from None
 

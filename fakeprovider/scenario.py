@@ -11,6 +11,7 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fakeprovider.answer_length_rules import AnswerLengths, AnswerLengthSpec
 from fakeprovider.catalogue import Catalogue, ModelOverride
 from fakeprovider.plan import Reply
 from fakeprovider.request import Tags
@@ -80,6 +81,7 @@ class Scenario(BaseModel):
     responses: list[ScriptedResponse] = Field(default_factory=list)
     limits: list[LimitSpec] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
+    answer_length: AnswerLengthSpec = Field(default_factory=AnswerLengthSpec)
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> Scenario:
@@ -106,6 +108,7 @@ class CompiledScenario:
             (r.match, re.compile(r.last_message) if r.last_message else None, r.reply.to_reply())
             for r in scenario.responses
         ]
+        self.lengths = AnswerLengths(scenario.answer_length)
 
     def scripted(self, api: str, model: str, tags: Tags, stream: bool, last_text: str) -> Reply | None:
         for match, pattern, reply in self.responses:

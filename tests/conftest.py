@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 import types
+import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import openai
@@ -55,6 +58,27 @@ def provider() -> Iterator[FakeProviderThread]:
     """A fresh provider (instant latency, seed 0) on 127.0.0.1 and a free port."""
     with FakeProviderThread(latency="none", seed=0) as p:
         yield p
+
+
+# Answers of 400 tokens, past any cap a test sets: for tests of the cap itself, since a natural
+# answer to a short prompt ends well inside one.
+LONG_ANSWERS = {"answer_length": {"default": {"median_tokens": 400, "per_prompt_token": 0, "spread": 0}}}
+
+
+def put_scenario(provider_url: str, scenario: dict[str, Any]) -> None:
+    """Put `scenario` in force on a running provider, through its control API."""
+    put = urllib.request.Request(
+        provider_url + "/control/scenario", data=json.dumps(scenario).encode(), method="PUT"
+    )
+    put.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(put, timeout=10) as resp:
+        assert resp.status == 200
+
+
+@pytest.fixture
+def long_answers(provider: FakeProviderThread) -> None:
+    """`provider` answers with `LONG_ANSWERS`."""
+    put_scenario(provider.url, LONG_ANSWERS)
 
 
 @pytest.fixture

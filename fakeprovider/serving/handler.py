@@ -86,7 +86,8 @@ async def _chat(
         if scenario.responses
         else None
     )
-    plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic)
+    length = scenario.lengths.for_call(dialect.api, info.id, call.tags, req.stream)
+    plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic, length)
     if fired is not None and ctx is not None:
         plan = fired.fault.transform(plan, ctx)
         if plan.cut:

@@ -26,6 +26,7 @@ from harness.run import stack as stack_module
 from harness.run.main import main
 from harness.run.model import Run
 from harness.run.runner import RunOptions
+from tests.conftest import LONG_ANSWERS, put_scenario
 from tests.harness.target_app import serve_target
 
 OUTAGE = {"fault": {"kind": "http_error", "status": 503}, "match": {"model": "gpt-4o"}}
@@ -194,7 +195,13 @@ def test_no_token_cap_breaks_the_budget_in_a_closed_loop(tmp_path: Path, stack: 
         ],
         {"mode": "closed", "concurrency": 2, "max_requests": 12},
     )
-    out = run_experiment(tmp_path, stack, exp)
+    # Uncapped answers break the budget only when the model answers at length (a natural answer
+    # to this short prompt fits in 20 tokens): give the provider long answers for this run.
+    put_scenario(stack.provider.url, LONG_ANSWERS)
+    try:
+        out = run_experiment(tmp_path, stack, exp)
+    finally:
+        put_scenario(stack.provider.url, {})
     assert out.verdicts() == ["fail", "pass"], out.console
     assert len(out.run.requests) == 12  # max_requests bounds the closed loop
     assert out.results[0].details["output_tokens"]["max"] > 20

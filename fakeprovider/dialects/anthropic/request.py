@@ -15,7 +15,9 @@ import orjson
 
 from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
+from fakeprovider.dialects.anthropic.params import MESSAGES
 from fakeprovider.dialects.common import message_ids, optional, positive_int, require, text_ids
+from fakeprovider.dialects.openai_params import check_params
 from fakeprovider.errors import invalid, model_not_found
 from fakeprovider.request import ChatRequest, OutputMode, ToolSpec
 
@@ -35,6 +37,7 @@ class AnthropicRequest:
 
     def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
         """The request `body` as the provider understands it; a `ProviderError` names a bad field."""
+        check_params(body, MESSAGES)
         model_id = require(body, "model", str, "a string")
         max_tokens = positive_int(body, "max_tokens")
         if max_tokens is None:

@@ -16,6 +16,7 @@ from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
 from fakeprovider.dialects.common import openai_message_ids, optional, positive_int, require, text_ids
 from fakeprovider.dialects.openai_chat.tools import check_tool_turns, tool_choice, tool_specs
+from fakeprovider.dialects.openai_params import CHAT, check_params
 from fakeprovider.errors import invalid, model_not_found
 from fakeprovider.request import ChatRequest, OutputMode
 
@@ -27,6 +28,7 @@ class OpenAIRequest:
 
     def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
         """The request `body` as the provider understands it; a `ProviderError` names a bad field."""
+        check_params(body, CHAT)
         model_id = require(body, "model", str, "a string")
         messages = require(body, "messages", list, "an array")
         if not messages:

@@ -14,10 +14,12 @@ from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
 from fakeprovider.dialects.base import EmbeddingRequest
 from fakeprovider.dialects.common import optional, positive_int, require
+from fakeprovider.dialects.openai_params import EMBEDDINGS, check_params
 from fakeprovider.errors import invalid, model_not_found
 
 
 def parse(body: Mapping[str, Any], catalogue: Catalogue) -> EmbeddingRequest:
+    check_params(body, EMBEDDINGS)
     model_id = require(body, "model", str, "a string")
     raw = require(body, "input", (str, list), "a string or an array")
     info = catalogue.resolve(model_id)

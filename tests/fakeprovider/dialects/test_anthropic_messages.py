@@ -90,6 +90,7 @@ def test_multi_turn_conversation_is_answered(anthropic_client: anthropic.Anthrop
     assert message.usage.input_tokens > 10
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_message_is_recorded_in_the_ledger(
     anthropic_client: anthropic.Anthropic, provider: FakeProviderThread
 ) -> None:
@@ -163,6 +164,7 @@ def test_stream_sends_the_full_event_sequence_in_order(anthropic_client: anthrop
     assert message_delta["usage"]["output_tokens"] == tokens.count(text, CL100K)
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_raw_stream_events_through_the_sdk(anthropic_client: anthropic.Anthropic) -> None:
     stream = anthropic_client.messages.create(model=CLAUDE, max_tokens=12, messages=HELLO, stream=True)
     with stream:
@@ -192,12 +194,14 @@ def test_stream_helper_text_stream_and_final_message_agree(anthropic_client: ant
     assert final.id.startswith("msg_")
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_stream_helper_get_final_text(anthropic_client: anthropic.Anthropic) -> None:
     with anthropic_client.messages.stream(model=CLAUDE_SMALL, max_tokens=10, messages=HELLO) as stream:
         text = stream.get_final_text()
     assert tokens.count(text, CL100K) == 10
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_streamed_message_is_recorded_with_its_tokens(
     anthropic_client: anthropic.Anthropic, provider: FakeProviderThread
 ) -> None:

@@ -87,6 +87,7 @@ def test_prompt_tokens_follow_openai_message_counting(openai_client: openai.Open
     assert reply.usage.prompt_tokens == expected
 
 
+@pytest.mark.usefixtures("long_answers")
 @pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens"])
 @pytest.mark.parametrize("limit", [1, 7, 25])
 def test_token_cap_ends_with_length_and_exactly_that_many_tokens(
@@ -108,6 +109,7 @@ def test_a_cap_above_the_natural_length_finishes_with_stop(openai_client: openai
     assert reply.usage.completion_tokens < 4000
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_completion_is_recorded_in_the_ledger(
     openai_client: openai.OpenAI, provider: FakeProviderThread
 ) -> None:
@@ -146,6 +148,7 @@ def test_stream_chunks_concatenate_to_the_text(openai_client: openai.OpenAI) -> 
     assert all(c.usage is None for c in chunks)
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_stream_ends_with_done_and_usage_chunk(openai_client: openai.OpenAI) -> None:
     raw = openai_client.chat.completions.with_raw_response.create(
         model="gpt-4o",
@@ -218,6 +221,7 @@ def test_stream_helper_accumulates_the_final_completion(openai_client: openai.Op
     assert final.usage.completion_tokens == _text_tokens(content)
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_stream_helper_sees_a_length_cut_as_the_sdk_reports_it(openai_client: openai.OpenAI) -> None:
     # The helper refuses to hand out a completion cut by the token cap, as with the real API.
     with openai_client.chat.completions.stream(
@@ -230,6 +234,7 @@ def test_stream_helper_sees_a_length_cut_as_the_sdk_reports_it(openai_client: op
     assert _text_tokens(text) == 20
 
 
+@pytest.mark.usefixtures("long_answers")
 def test_streamed_call_is_recorded_with_its_tokens(
     openai_client: openai.OpenAI, provider: FakeProviderThread
 ) -> None:

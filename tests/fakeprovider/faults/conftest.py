@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from fakeprovider import faults
+from fakeprovider.answer_length import AnswerLength
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, ModelInfo
 from fakeprovider.content import ContentPool
 from fakeprovider.faults.base import FaultContext, FaultKind
@@ -60,8 +61,12 @@ def request(model_id: str = GPT, *, prompt_tokens: int = 12, **fields: Any) -> C
     return ChatRequest(api=api, model=info, stream=True, prompt_ids=list(range(prompt_tokens)), **fields)
 
 
+# Faults cut, stall and re-time answers: give them a 200-token answer to work on.
+LONG_ANSWER = AnswerLength(median_tokens=200, per_prompt_token=0, spread=0).sampler()
+
+
 def plan_for(req: ChatRequest, seed: int = 0, realistic: bool = True) -> Plan:
-    return build_plan(req, pool(req.model.encoding), random.Random(seed), None, realistic)
+    return build_plan(req, pool(req.model.encoding), random.Random(seed), None, realistic, LONG_ANSWER)
 
 
 def context(req: ChatRequest, seed: int = 0) -> FaultContext:

@@ -23,6 +23,7 @@ from fakeprovider.accounting.ledger import LedgerRecord
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
 from fakeprovider.dialects.base import Chunk
 from fakeprovider.dialects.openai_chat import OpenAIChat
+from tests.conftest import LONG_ANSWERS
 from tests.fakeprovider.e2e import (
     CLAUDE,
     GPT,
@@ -53,7 +54,9 @@ STREAMS = {
 
 
 def _partial(mode: str, after_tokens: int = AFTER) -> dict[str, Any]:
-    return faults({"name": "cut", "fault": {"kind": "partial", "mode": mode, "after_tokens": after_tokens}})
+    # Answers longer than the cut, so that the fault, not the answer's natural end, ends them.
+    rule = {"name": "cut", "fault": {"kind": "partial", "mode": mode, "after_tokens": after_tokens}}
+    return faults(rule, **LONG_ANSWERS)
 
 
 def _openai_stream_until_error(s: Served) -> tuple[str, BaseException]:

@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from fakeprovider.clock import VirtualTime
+from tests.conftest import LONG_ANSWERS
 from tests.fakeprovider.e2e import chat, faults, message, serve
 
 pytestmark = pytest.mark.usefixtures("quiet_server")
@@ -23,7 +24,7 @@ SLOW = {"name": "slow", "fault": {"kind": "slow", "ttft_ms": 3000, "inter_token_
 
 def test_slow_openai_stream_sleeps_ttft_then_each_inter_token_delay() -> None:
     vt = VirtualTime()
-    with serve(faults(SLOW), clock=vt) as s:
+    with serve(faults(SLOW, **LONG_ANSWERS), clock=vt) as s:
         chunks = chat(s.openai(), stream=True)
         n = sum(1 for c in chunks if c.choices and c.choices[0].delta.content)
         assert n > 5
@@ -38,7 +39,7 @@ def test_slow_openai_stream_sleeps_ttft_then_each_inter_token_delay() -> None:
 
 def test_slow_anthropic_stream_sleeps_ttft_then_each_inter_token_delay() -> None:
     vt = VirtualTime()
-    with serve(faults(SLOW), clock=vt) as s:
+    with serve(faults(SLOW, **LONG_ANSWERS), clock=vt) as s:
         events = message(s.anthropic(), stream=True)
         n = sum(1 for e in events if e.type == "content_block_delta")
         assert n > 5
@@ -48,7 +49,7 @@ def test_slow_anthropic_stream_sleeps_ttft_then_each_inter_token_delay() -> None
 
 def test_slow_non_streamed_answers_after_the_whole_generation_time() -> None:
     vt = VirtualTime()
-    with serve(faults(SLOW), clock=vt) as s:
+    with serve(faults(SLOW, **LONG_ANSWERS), clock=vt) as s:
         reply = chat(s.openai())
         # One piece per token in the default English prose.
         n = reply.usage.completion_tokens
@@ -103,7 +104,7 @@ def test_slow_non_streamed_is_a_real_wait_without_a_virtual_clock() -> None:
 
 
 def test_a_caller_leaving_a_slow_stream_is_cancelled_and_billed_for_what_was_sent() -> None:
-    with serve(faults({"kind": "slow", "ttft_ms": 0, "inter_token_ms": 20})) as s:
+    with serve(faults({"kind": "slow", "ttft_ms": 0, "inter_token_ms": 20}, **LONG_ANSWERS)) as s:
         stream = s.openai().chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
         )
@@ -122,7 +123,7 @@ def test_a_caller_leaving_a_slow_stream_is_cancelled_and_billed_for_what_was_sen
 
 
 def test_a_caller_timing_out_on_a_slow_answer_is_billed_for_what_was_generated() -> None:
-    with serve(faults({"kind": "slow", "ttft_ms": 100, "inter_token_ms": 20})) as s:
+    with serve(faults({"kind": "slow", "ttft_ms": 100, "inter_token_ms": 20}, **LONG_ANSWERS)) as s:
         with pytest.raises(openai.APITimeoutError):
             s.openai(timeout=0.3).chat.completions.create(
                 model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
@@ -139,9 +140,9 @@ def _content(chunks: list[Any]) -> str:
 
 def test_a_slowed_stream_carries_what_an_unslowed_one_does() -> None:
     request: dict[str, Any] = {"messages": [{"role": "user", "content": "Same question."}], "max_tokens": 30}
-    with serve(seed=5) as s:
+    with serve(LONG_ANSWERS, seed=5) as s:
         plain = chat(s.openai(), stream=True, **request)
-    with serve(faults({"kind": "slow", "inter_token_ms": 2}), seed=5) as s:
+    with serve(faults({"kind": "slow", "inter_token_ms": 2}, **LONG_ANSWERS), seed=5) as s:
         slowed = chat(s.openai(), stream=True, **request)
         r = s.last()
     assert _content(slowed) == _content(plain) != ""
@@ -152,7 +153,7 @@ def test_a_slowed_stream_carries_what_an_unslowed_one_does() -> None:
 
 
 async def test_many_concurrent_slowed_streams_are_each_delivered_whole() -> None:
-    with serve(faults({"kind": "slow", "inter_token_ms": 3})) as s:
+    with serve(faults({"kind": "slow", "inter_token_ms": 3}, **LONG_ANSWERS)) as s:
         client = openai.AsyncOpenAI(base_url=s.url + "/v1", api_key="sk-test", max_retries=0, timeout=20.0)
 
         async def one(i: int) -> tuple[str, int]:

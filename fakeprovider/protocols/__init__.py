@@ -1,1 +1,0 @@
-"""Old home of the wire protocols, now `fakeprovider.dialects`: only `errors` is left here."""
