@@ -15,6 +15,8 @@ from typing import IO, Any, Literal
 
 import orjson
 
+from fakeprovider.accounting.cardinality import BoundedValues
+
 Outcome = Literal["ok", "error", "partial", "reset", "timeout", "client_cancelled"]
 
 
@@ -122,6 +124,8 @@ class Ledger:
         # One Totals per (route, feature, tenant, model) seen; the totals and the per-dimension
         # breakdowns are merged from these when a summary is read, so a call adds to one Totals.
         self._groups: dict[tuple[str | None, str | None, str | None, str | None], Totals] = {}
+        # Bounded per tag (and model, which an unknown-model call sets to what it asked for).
+        self._bounded = tuple(BoundedValues() for _ in _DIMENSIONS)
 
     @property
     def last_seq(self) -> int:
@@ -135,7 +139,13 @@ class Ledger:
         self._records.append(record)
         tags = record.tags
         # None and "" both mean untagged: told apart here, merged when a summary is read.
-        key = (tags.get("route"), tags.get("feature"), tags.get("tenant"), record.model)
+        route, feature, tenant, model = self._bounded
+        key = (
+            route(tags.get("route")),
+            feature(tags.get("feature")),
+            tenant(tags.get("tenant")),
+            model(record.model),
+        )
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Totals()
@@ -175,6 +185,8 @@ class Ledger:
     def clear(self) -> None:
         self._records.clear()
         self._groups.clear()
+        for values in self._bounded:
+            values.clear()
 
     def close(self) -> None:
         if self._sink is not None:

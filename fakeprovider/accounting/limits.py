@@ -53,11 +53,25 @@ class Admission:
     error: ProviderError | None = None
 
 
+# Buckets kept before idle ones are swept out: a bucket with nothing in its window is the same
+# as a new one, so one new tenant per request costs memory only for the window's tenants.
+SWEEP_AT_BUCKETS = 10_000
+
+
 class Limiter:
     def __init__(self, specs: Iterable[LimitSpec], source: Callable[[], float] = time.monotonic) -> None:
         self.specs = list(specs)
         self._source = source
         self._buckets: dict[tuple[int, str], Bucket] = {}
+        self._sweep_at = SWEEP_AT_BUCKETS
+
+    def _sweep(self, now: float) -> None:
+        """Drop the buckets with nothing left in their window; amortised O(1) per new bucket."""
+        for key, bucket in list(self._buckets.items()):
+            bucket.evict(now)
+            if not bucket.requests and not bucket.tokens:
+                del self._buckets[key]
+        self._sweep_at = max(SWEEP_AT_BUCKETS, 2 * len(self._buckets))
 
     def __bool__(self) -> bool:
         return bool(self.specs)
@@ -74,6 +88,8 @@ class Limiter:
             value = api_key if spec.scope == "key" else getattr(tags, spec.scope) or ""
             bucket = self._buckets.get((i, value))
             if bucket is None:
+                if len(self._buckets) >= self._sweep_at:
+                    self._sweep(now)
                 bucket = self._buckets[(i, value)] = Bucket()
             bucket.evict(now)
             chosen.append((spec, bucket))

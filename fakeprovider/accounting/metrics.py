@@ -19,6 +19,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from fakeprovider.accounting.cardinality import BoundedValues
 from fakeprovider.accounting.ledger import LedgerRecord
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -145,6 +146,9 @@ class ProviderMetrics(Collector):
             buckets=(0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
         )
         self._families = (self.requests, self.tokens, self.cost, self.faults, self.duration)
+        # Label values a caller chooses, bounded (accounting/cardinality.py): a series per new
+        # tenant would grow the scrape without end.
+        self._route, self._tenant, self._model = BoundedValues(), BoundedValues(), BoundedValues()
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(self)
         self._duration_bounds = self.duration.bounds
@@ -156,7 +160,14 @@ class ProviderMetrics(Collector):
 
     def observe(self, r: LedgerRecord) -> None:
         tags = r.tags
-        key = (r.api, r.model, r.status, r.outcome, tags.get("route"), tags.get("tenant"))
+        key = (
+            r.api,
+            self._model(r.model),
+            r.status,
+            r.outcome,
+            self._route(tags.get("route")),
+            self._tenant(tags.get("tenant")),
+        )
         cells = self._cells.get(key)
         if cells is None:
             cells = self._new_cells(key)

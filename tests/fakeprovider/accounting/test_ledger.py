@@ -13,7 +13,9 @@ import openai
 import pytest
 
 from fakeprovider import FakeProviderThread, tokens
+from fakeprovider.accounting.cardinality import MAX_TAG_VALUES, OVERFLOW
 from fakeprovider.accounting.ledger import Ledger, LedgerRecord
+from fakeprovider.accounting.metrics import ProviderMetrics
 
 SPEC_FIELDS = {
     "seq",
@@ -380,3 +382,30 @@ def test_client_timeout_on_a_non_streamed_call_bills_tokens_generated_so_far() -
     assert rec.outcome == "client_cancelled"
     assert 0 < rec.output_tokens < full
     assert rec.cost_usd == pytest.approx((rec.input_tokens * 0.15 + rec.output_tokens * 0.60) / 1e6)
+
+
+def test_the_summary_keeps_at_most_the_bound_of_tenants_and_folds_the_rest() -> None:
+    ledger = Ledger()
+    for i in range(MAX_TAG_VALUES + 500):
+        ledger.append(_record(ledger.next_seq(), tags={"route": "r", "feature": None, "tenant": f"t{i}"}))
+    by_tenant = ledger.summary()["by"]["tenant"]
+    assert len(by_tenant) == MAX_TAG_VALUES + 1
+    assert by_tenant[OVERFLOW]["calls"] == 500
+    assert ledger.summary()["totals"]["calls"] == MAX_TAG_VALUES + 500
+    # The records keep their tags as sent; a reset forgets the values seen.
+    assert ledger.records()[-1].tags["tenant"] == f"t{MAX_TAG_VALUES + 499}"
+    ledger.clear()
+    ledger.append(_record(ledger.next_seq(), tags={"route": None, "feature": None, "tenant": "new"}))
+    assert list(ledger.summary()["by"]["tenant"]) == ["new"]
+
+
+def test_metrics_keep_at_most_the_bound_of_tenant_series() -> None:
+    metrics = ProviderMetrics()
+    for i in range(MAX_TAG_VALUES + 200):
+        metrics.observe(_record(i + 1, tags={"route": "r", "feature": None, "tenant": f"t{i}"}))
+    text = metrics.render().decode()
+    cost_series = [
+        line for line in text.splitlines() if line.startswith("rehearsal_provider_cost_usd_total{")
+    ]
+    assert len(cost_series) == MAX_TAG_VALUES + 1
+    assert any(f'tenant="{OVERFLOW}"' in line for line in cost_series)

@@ -10,7 +10,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from fakeprovider.accounting.limits import Limiter
+from fakeprovider.accounting.limits import SWEEP_AT_BUCKETS, Limiter
 from fakeprovider.clock import VirtualTime
 from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.openai_wire import duration_text
@@ -336,3 +336,22 @@ def test_an_invalid_limit_is_refused(spec: dict[str, Any]) -> None:
 )
 def test_durations_read_as_openai_writes_them(seconds: float, text: str) -> None:
     assert duration_text(seconds) == text
+
+
+def test_buckets_of_tenants_gone_quiet_are_swept_so_new_tenants_cost_no_lasting_memory() -> None:
+    lim, clock = limiter({"scope": "tenant", "rpm": 5})
+    for i in range(SWEEP_AT_BUCKETS):
+        admit(lim, tags=Tags(tenant=f"t{i}"))
+    assert len(lim._buckets) == SWEEP_AT_BUCKETS
+    clock.advance(61)  # past the window: every bucket is as good as new
+    admit(lim, tags=Tags(tenant="fresh"))
+    assert len(lim._buckets) == 1
+
+
+def test_a_sweep_keeps_the_buckets_still_counting() -> None:
+    lim, _ = limiter({"scope": "tenant", "rpm": 1})
+    for i in range(SWEEP_AT_BUCKETS + 1):
+        admit(lim, tags=Tags(tenant=f"t{i}"))
+    # All are within the window: none is dropped, and t0 is still refused its second call.
+    assert len(lim._buckets) == SWEEP_AT_BUCKETS + 1
+    assert admit(lim, tags=Tags(tenant="t0")).error is not None
