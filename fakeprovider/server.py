@@ -13,6 +13,7 @@ from fakeprovider import tokens
 from fakeprovider.app import create_app
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
 from fakeprovider.clock import VirtualTime
+from fakeprovider.resources import quiet_resource_errors
 from fakeprovider.scenario import (
     CompiledScenario,
     Scenario,
@@ -29,6 +30,9 @@ ENCODINGS = ("o200k_base", "cl100k_base")
 
 # How long a stop waits for calls in flight (a hung or slow stream) before cutting them.
 SHUTDOWN_TIMEOUT_S = 0.5
+# A connection that sends no request (or only part of its headers) for this long is closed:
+# idle and slow-header connections cannot pile up until the process runs out of descriptors.
+IDLE_TIMEOUT_S = 30.0
 
 
 class ServerError(RuntimeError):
@@ -72,10 +76,13 @@ class FakeProvider(StartStop):
         control_token: str | None = None,
         clock: VirtualTime | None = None,
         warm: bool | None = None,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
         """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds).
-        `warm`: build the content pools before listening (default: when realistic)."""
+        `warm`: build the content pools before listening (default: when realistic).
+        `idle_timeout_s`: how long a connection may send nothing before it is closed."""
         self._warm_first = latency == "realistic" if warm is None else warm
+        self._idle_timeout_s = idle_timeout_s
         config = ProviderConfig(
             host=host,
             port=port,
@@ -116,8 +123,10 @@ class FakeProvider(StartStop):
             handler_cancellation=True,
             access_log=None,
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            keepalive_timeout=self._idle_timeout_s,  # counted from the connection's start, too
         )
         await runner.setup()
+        quiet_resource_errors(asyncio.get_running_loop())
         site = web.TCPSite(runner, self.host, self.port, backlog=1024)
         try:
             await site.start()
