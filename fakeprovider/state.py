@@ -25,6 +25,9 @@ from fakeprovider.serving.pacing import Pacer
 Latency = Literal["realistic", "none"]
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_ATTEMPT_KEYS = 200_000
+# With no hint of its own (no request id, idempotency key or SDK retry count), a call with the
+# same body as one at most this long before is taken for its retry; later, for a new request.
+RETRY_WINDOW_S = 60.0
 
 
 @dataclass(slots=True)
@@ -63,7 +66,8 @@ class ProviderState:
         self.ledger = Ledger(config.ledger_max_records, config.ledger_path)
         self.metrics = ProviderMetrics()
         self.prefix_cache = PrefixCache()
-        self._attempts: dict[str, int] = {}
+        self._attempts: dict[str, tuple[int, float]] = {}  # key: (attempts so far, when the last came)
+        self._time_source = time_source
         self.started_at = time.time()
         self.pools = ContentPools(self.seed)
         self._plan_key = self._plan_key_for(self.seed)
@@ -109,14 +113,21 @@ class ProviderState:
         self.clock.start()
         self.started_at = time.time()
 
-    def next_attempt(self, key: str) -> int:
+    def next_attempt(self, key: str, *, new_request: bool = False, window_s: float | None = None) -> int:
+        """The attempt number of a call of the request `key`: 1 when `new_request`, or when
+        `window_s` is given and the last attempt came longer ago than that; else one more."""
         attempts = self._attempts
-        n = attempts.get(key, 0) + 1
-        if n == 1 and len(attempts) >= MAX_ATTEMPT_KEYS:
-            # Forget the oldest tenth; dicts keep insertion order.
-            for old in list(attempts)[: MAX_ATTEMPT_KEYS // 10]:
-                del attempts[old]
-        attempts[key] = n
+        now = self._time_source()
+        last = attempts.get(key)
+        if last is None or new_request or (window_s is not None and now - last[1] > window_s):
+            n = 1
+            if last is None and len(attempts) >= MAX_ATTEMPT_KEYS:
+                # Forget the oldest tenth; dicts keep insertion order.
+                for old in list(attempts)[: MAX_ATTEMPT_KEYS // 10]:
+                    del attempts[old]
+        else:
+            n = last[0] + 1
+        attempts[key] = (n, now)
         return n
 
     def request_seed(self, fingerprint: str) -> int:

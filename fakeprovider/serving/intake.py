@@ -11,7 +11,7 @@ from aiohttp import web
 
 from fakeprovider.errors import ProviderError, invalid
 from fakeprovider.serving.call import Call
-from fakeprovider.state import ProviderState
+from fakeprovider.state import RETRY_WINDOW_S, ProviderState
 
 
 async def read_json(request: web.Request, call: Call, state: ProviderState) -> dict[str, Any]:
@@ -60,11 +60,17 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 
 def _attempt(call: Call, state: ProviderState) -> int:
+    """Which attempt of its request this call is. A request id or idempotency key names the
+    request across every retry (the route's own, too). Without one, the body's fingerprint
+    does, and the SDK says which calls are its retries (`x-stainless-retry-count`: 0 is a new
+    request); with no hint at all, the same body within `RETRY_WINDOW_S` is a retry."""
     if call.request_id_given:
-        key = "r:" + call.request_id
-    elif call.idempotency_key:
-        key = "i:" + call.idempotency_key
-    else:
-        key = "f:" + call.fingerprint
-    call.request_key = key
-    return state.next_attempt(key)
+        call.request_key = "r:" + call.request_id
+        return state.next_attempt(call.request_key)
+    if call.idempotency_key:
+        call.request_key = "i:" + call.idempotency_key
+        return state.next_attempt(call.request_key)
+    call.request_key = "f:" + call.fingerprint
+    if call.sdk_retry_count is not None:
+        return state.next_attempt(call.request_key, new_request=call.sdk_retry_count == 0)
+    return state.next_attempt(call.request_key, window_s=RETRY_WINDOW_S)

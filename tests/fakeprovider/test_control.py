@@ -132,8 +132,10 @@ def test_reset_clears_ledger_attempts_and_prefix_cache(
     provider: FakeProviderThread, openai_client: openai.OpenAI
 ) -> None:
     messages = [{"role": "system", "content": LONG_SYSTEM}, {"role": "user", "content": "q"}]
-    for _ in range(2):
-        openai_client.chat.completions.create(model="gpt-4o", messages=messages, max_tokens=5)
+    for _ in range(2):  # one request sent twice (its id says so)
+        openai_client.chat.completions.create(
+            model="gpt-4o", messages=messages, max_tokens=5, extra_headers={"X-Request-Id": "req-1"}
+        )
     before = provider.state.ledger.records()
     assert [r.attempt for r in before] == [1, 2]
     assert before[-1].cached_tokens > 0
@@ -144,7 +146,9 @@ def test_reset_clears_ledger_attempts_and_prefix_cache(
     assert provider.state.ledger.records() == []
     assert _json("GET", provider.url + "/control/summary")[1]["totals"]["calls"] == 0
 
-    openai_client.chat.completions.create(model="gpt-4o", messages=messages, max_tokens=5)
+    openai_client.chat.completions.create(
+        model="gpt-4o", messages=messages, max_tokens=5, extra_headers={"X-Request-Id": "req-1"}
+    )
     (after,) = provider.state.ledger.records()
     assert after.attempt == 1
     assert after.cached_tokens == 0

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import anthropic
 import openai
 
 from fakeprovider import FakeProviderThread
 from fakeprovider.accounting.ledger import LedgerRecord
+from fakeprovider.clock import VirtualTime
 from fakeprovider.serving.intake import fingerprint
+from fakeprovider.state import RETRY_WINDOW_S
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -116,13 +121,45 @@ def test_attempt_counts_repeats_of_one_idempotency_key_without_request_id(
     assert [r.attempt for r in _records(provider)] == [1, 2]
 
 
-def test_attempt_counts_repeats_of_one_body_without_ids(
+def test_independent_sdk_calls_with_one_body_are_each_a_first_attempt(
     provider: FakeProviderThread, openai_client: openai.OpenAI
 ) -> None:
+    # Each says `x-stainless-retry-count: 0`: a new request, not a retry of the one before.
     for _ in range(3):
         openai_client.chat.completions.create(model="gpt-4o", messages=HI)
-    assert [r.attempt for r in _records(provider)] == [1, 2, 3]
+    assert [(r.attempt, r.sdk_retry_count) for r in _records(provider)] == [(1, 0)] * 3
     assert len({r.fingerprint for r in _records(provider)}) == 1
+    summary = provider.state.ledger.summary()["totals"]
+    assert summary["calls"] == 3
+    assert summary.get("retries", 0) == 0
+
+
+def _raw_chat(provider: FakeProviderThread, headers: dict[str, str] | None = None) -> None:
+    req = urllib.request.Request(
+        provider.url + "/v1/chat/completions",
+        data=json.dumps({"model": "gpt-4o", "messages": HI}).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        resp.read()
+
+
+def test_an_sdk_retry_count_above_zero_continues_the_request() -> None:
+    with FakeProviderThread(latency="none") as provider:
+        for count in ("0", "1", "2", "0"):
+            _raw_chat(provider, {"x-stainless-retry-count": count})
+        assert [r.attempt for r in provider.state.ledger.records()] == [1, 2, 3, 1]
+
+
+def test_without_any_hint_a_repeat_is_a_retry_only_within_the_window() -> None:
+    clock = VirtualTime()
+    with FakeProviderThread(latency="none", clock=clock) as provider:
+        _raw_chat(provider)
+        clock.advance(RETRY_WINDOW_S / 2)
+        _raw_chat(provider)
+        clock.advance(RETRY_WINDOW_S + 1)
+        _raw_chat(provider)
+        assert [r.attempt for r in provider.state.ledger.records()] == [1, 2, 1]
 
 
 def test_fingerprint_ignores_key_order() -> None:
