@@ -49,7 +49,12 @@ async def read_json(request: web.Request, call: Call, state: ProviderState) -> d
         call.fingerprint = hashlib.blake2b(raw, digest_size=12).hexdigest()
         call.attempt = _attempt(call, state)
         raise invalid("The request body must be a JSON object.")
-    call.fingerprint = fingerprint(body)
+    try:
+        call.fingerprint = fingerprint(body)
+    except orjson.JSONEncodeError:  # orjson writes at most 254 levels (it reads 1,024)
+        call.fingerprint = hashlib.blake2b(raw, digest_size=12).hexdigest()
+        call.attempt = _attempt(call, state)
+        raise invalid("The request body is nested too deeply (at most 254 levels).") from None
     call.attempt = _attempt(call, state)
     return body
 

@@ -45,3 +45,14 @@ async def test_a_body_already_received_over_the_size_limit_is_413() -> None:
     assert raised.value.status == 413
     assert "64 bytes" in raised.value.message
     assert call.fingerprint == "oversized"
+
+
+async def test_a_body_nested_past_what_can_be_fingerprinted_is_a_400_not_a_500() -> None:
+    state = ProviderState(ProviderConfig(latency="none"))
+    request = _arrived(b'{"model": "gpt-4o", "x": ' + b"[" * 400 + b"]" * 400 + b"}")
+    call = Call.start(request, DIALECTS["openai.chat"], 0.0)
+    with pytest.raises(ProviderError) as raised:
+        await read_json(request, call, state)
+    assert (raised.value.status, raised.value.kind) == (400, "invalid_request")
+    assert "nested too deeply" in raised.value.message
+    assert call.attempt == 1
