@@ -11,11 +11,12 @@ import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import orjson
 
 from fakeprovider.accounting.cardinality import BoundedValues
+from fakeprovider.accounting.ledger_file import LedgerFile
 
 Outcome = Literal["ok", "error", "partial", "reset", "timeout", "client_cancelled"]
 
@@ -120,7 +121,7 @@ class Ledger:
         self._records: deque[LedgerRecord] = deque(maxlen=max_records)
         self._seq = 0
         self._path = path
-        self._sink: IO[bytes] | None = path.open("ab") if path is not None else None
+        self._sink = LedgerFile(path) if path is not None else None
         # One Totals per (route, feature, tenant, model) seen; the totals and the per-dimension
         # breakdowns are merged from these when a summary is read, so a call adds to one Totals.
         self._groups: dict[tuple[str | None, str | None, str | None, str | None], Totals] = {}
@@ -152,7 +153,6 @@ class Ledger:
         group.add(record)
         if self._sink is not None:
             self._sink.write(orjson.dumps(record.as_dict()) + b"\n")
-            self._sink.flush()
 
     def records(self, since: int = 0, limit: int | None = None) -> list[LedgerRecord]:
         """Records with `seq > since`, oldest first."""
