@@ -151,6 +151,7 @@ class FakeProvider(StartStop):
             self.state.pools.get(name)
 
     async def stop(self) -> None:
+        self.state.stopping = True  # calls cut from here on were cut by us, not by their callers
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

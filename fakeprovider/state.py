@@ -68,6 +68,7 @@ class ProviderState:
         self.prefix_cache = PrefixCache()
         self._attempts: dict[str, tuple[int, float]] = {}  # key: (attempts so far, when the last came)
         self._time_source = time_source
+        self.stopping = False  # set when the server begins to stop
         self.started_at = time.time()
         self.pools = ContentPools(self.seed)
         self._plan_key = self._plan_key_for(self.seed)

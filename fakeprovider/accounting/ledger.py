@@ -18,7 +18,7 @@ import orjson
 from fakeprovider.accounting.cardinality import BoundedValues
 from fakeprovider.accounting.ledger_file import LedgerFile
 
-Outcome = Literal["ok", "error", "partial", "reset", "timeout", "client_cancelled"]
+Outcome = Literal["ok", "error", "partial", "reset", "timeout", "client_cancelled", "server_stopped"]
 
 
 @dataclass(slots=True)

@@ -127,16 +127,21 @@ class Call:
         self.error = message
         self.finish_reason = None
 
-    def cancelled(self, now: float) -> None:
-        """The caller went away: a hang becomes a timeout; bill what had been generated."""
-        if self.holding:
+    def cancelled(self, now: float, *, server_stopping: bool = False) -> None:
+        """The caller went away (a hang becomes a timeout), or the provider is stopping and cut
+        the call itself; bill what had been generated."""
+        if server_stopping:
+            self.outcome = "server_stopped"
+            self.error = "the provider stopped while answering"
+        elif self.holding:
             self.outcome = "timeout"
         elif self.outcome not in ("partial", "reset"):
             self.outcome = "client_cancelled"
         plan = self.plan
         if self.status == 200 and (plan is None or not self.stream):
-            # Nothing went out (a stream's headers go out only once its plan exists).
-            self.status = 499
+            # Nothing went out (a stream's headers go out only once its plan exists): no status
+            # reached the caller (0, as for a reset) when we stopped; 499 when it left first.
+            self.status = 0 if server_stopping else 499
         self.finish_reason = None
         if plan is not None and not self.stream:
             self.bill(_generated_by(plan, now - self.m_start))

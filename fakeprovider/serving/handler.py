@@ -51,7 +51,7 @@ async def serve(request: web.Request, state: ProviderState, dialect: Dialect) ->
     except ConnectionCut:
         return web.Response(status=499)  # never sent: the connection is gone
     except asyncio.CancelledError:
-        call.cancelled(now())
+        call.cancelled(now(), server_stopping=state.stopping)
         raise
     except Exception as e:
         # A bug of ours, answered as the provider would answer its own: a 500, never a traceback.

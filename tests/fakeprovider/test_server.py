@@ -79,6 +79,10 @@ def test_thread_handle_stops_with_a_stream_in_flight() -> None:
     # A slow stream does not hold the stop for long (aiohttp would wait 60 s by default).
     assert elapsed < 3
     assert _port_is_free(provider.provider.port)
+    # The stream was cut by the stop, not by its caller, and the ledger says so.
+    (record,) = provider.state.ledger.records()
+    assert (record.status, record.outcome) == (200, "server_stopped")
+    assert record.error == "the provider stopped while answering"
 
 
 def test_port_in_use_raises_server_error_naming_the_port() -> None:
