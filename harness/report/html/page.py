@@ -23,7 +23,7 @@ main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;margin:0 0 6px}
 h3{font-size:15px;margin:22px 0 8px;color:#444;text-transform:uppercase;letter-spacing:.04em}
 section.run{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:20px 24px;margin:20px 0}
-.meta{color:#555;margin:2px 0 0}.meta span{margin-right:16px;white-space:nowrap}
+.meta{color:#555;margin:2px 0 0;display:flex;flex-wrap:wrap;column-gap:16px}.meta span{white-space:nowrap}
 .badge{display:inline-block;padding:1px 9px;border-radius:10px;font-weight:700;font-size:12px;color:#fff;
 vertical-align:2px;margin-right:6px;text-transform:uppercase}
 .pass{background:#2f9e44}.fail{background:#d9480f}.error{background:#b08900}
@@ -39,6 +39,9 @@ code{font-size:12px;color:#555;word-break:break-all}
 .note{color:#666;font-size:12px;margin:2px 0 8px}
 svg.chart{width:100%;height:auto;display:block}
 .sub{color:#666;margin:0 0 8px}
+.wide{overflow-x:auto}
+@media (max-width:900px){main{padding:14px 10px 40px}section.run{padding:14px 12px}
+.grid{grid-template-columns:minmax(0,1fr)}table{font-size:12px}th,td{padding:4px 5px}}
 """
 
 

@@ -33,7 +33,10 @@ def table(
         cls = f' class="{row_cls[j]}"' if j < len(row_cls) and row_cls[j] else ""
         tds = "".join(f"<td{' class=num' if i >= num_from else ''}>{c}</td>" for i, c in enumerate(row))
         body.append(f"<tr{cls}>{tds}</tr>")
-    return f"<table><thead><tr>{ths}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # A table wider than a narrow window scrolls inside its box, not the whole page.
+    return (
+        f'<div class="wide"><table><thead><tr>{ths}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    )
 
 
 def badge(word: str, label: str | None = None) -> str:

@@ -68,15 +68,16 @@ def _bands(f: Frame, bands: Sequence[Band], xs: Scale) -> None:
         )
         if i > 0:
             f.parts.append(
-                f'<line x1="{bx0:.1f}" x2="{bx0:.1f}" y1="{y1 - 18}" y2="{y0}" '
+                f'<line x1="{bx0:.1f}" x2="{bx0:.1f}" y1="{y1}" y2="{y0}" '
                 'stroke="#999" stroke-dasharray="3 3"/>'
             )
-        # A label that does not fit its band is cut, rather than run into the next one; in a
-        # band too narrow for one letter and the ellipsis, it is left out.
+        # Inside the top of its band, below the legend's row above the plot, so the two never
+        # meet. A label that does not fit its band is cut, rather than run into the next one;
+        # in a band too narrow for one letter and the ellipsis, it is left out.
         room = max(int((bx1 - bx0 - 8) / 7), 0)
         label = clip(band.label, room) if room > 1 or len(band.label) <= room else ""
         if label:
-            f.text(bx0 + 5, y1 - 8, label, size=12, font_weight="600")
+            f.text(bx0 + 5, y1 + 15, label, size=12, font_weight="600")
 
 
 def _marks(s: Series, xs: Scale, ys: Scale) -> str:

@@ -124,3 +124,11 @@ def test_write_html_and_handler(tmp_path: Path) -> None:
     handler.run_finished(make_run("one"), [])
     handler.run_finished(make_run("two"), [])
     assert 'href="#run-2"' in (tmp_path / "multi.html").read_text(encoding="utf-8")
+
+
+def test_page_fits_a_narrow_window() -> None:
+    page = render_html([(make_run(), make_results())])
+    # Facts wrap between items, every table scrolls inside its own box, one column of charts.
+    assert ".meta{color:#555;margin:2px 0 0;display:flex;flex-wrap:wrap" in page
+    assert page.count("<table>") == page.count('<div class="wide"><table>') > 0
+    assert "@media (max-width:900px)" in page
