@@ -99,15 +99,20 @@ def _assert_billed(r: LedgerRecord, received: str) -> None:
 
 
 @pytest.mark.parametrize("api", sorted(STREAMS))
-def test_partial_drop_ends_the_chunked_body_unterminated_and_closes(api: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "ended", "outcome"), [("drop", "eof", "partial"), ("reset", "reset", "reset")]
+)
+def test_a_cut_ends_the_chunked_body_unterminated_by_a_close_or_a_reset(
+    api: str, mode: str, ended: str, outcome: str
+) -> None:
     path, body, last_frame = STREAMS[api]
-    with serve(_partial("drop")) as s:
+    with serve(_partial(mode)) as s:
         wire = read_to_end(s.url, path, body)
         assert wire.received.startswith(b"HTTP/1.1 200")
-        assert wire.ended == "eof"
+        assert wire.ended == ended
         assert not wire.chunked_body_complete
         assert last_frame not in wire.body
-        assert (s.last().status, s.last().outcome) == (200, "partial")
+        assert (s.last().status, s.last().outcome) == (200, outcome)
 
 
 def test_partial_drop_openai_stream_is_a_connection_failure_and_bills_tokens_sent() -> None:
@@ -156,17 +161,6 @@ def test_partial_drop_non_streamed_is_a_connection_failure_and_bills_nothing() -
 
 
 # --- reset ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("api", sorted(STREAMS))
-def test_partial_reset_resets_the_connection_mid_body(api: str) -> None:
-    path, body, last_frame = STREAMS[api]
-    with serve(_partial("reset")) as s:
-        wire = read_to_end(s.url, path, body)
-        assert wire.received.startswith(b"HTTP/1.1 200")
-        assert wire.ended == "reset"
-        assert last_frame not in wire.body
-        assert (s.last().status, s.last().outcome) == (200, "reset")
 
 
 def test_partial_reset_openai_stream_is_a_connection_failure_from_a_reset() -> None:
