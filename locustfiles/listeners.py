@@ -108,7 +108,8 @@ def _init(environment: Environment, **_: Any) -> None:
     if not path:
         sys.exit("locust: give the experiment with --rehearse-experiment FILE (or REHEARSE_EXPERIMENT)")
     try:
-        SESSION.exp = exp = load_experiment(Path(path))
+        # The runner's copy, checked before the run; its scenario file stayed where it was.
+        SESSION.exp = exp = load_experiment(Path(path), check_files=False)
     except InvalidExperiment as e:
         sys.exit(f"locust: {e}")
     if not environment.host:

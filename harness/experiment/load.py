@@ -146,10 +146,13 @@ def _set(data: dict[str, Any], path: list[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> Experiment:
-    """The experiment in `path`, with the scenario file it names read and checked too."""
+def load_experiment(
+    path: Path, overrides: dict[str, Any] | None = None, *, check_files: bool = True
+) -> Experiment:
+    """The experiment in `path`, with the scenario file it names read and checked too (unless
+    `check_files` is false: a copy the runner made for its load processes, already checked)."""
     exp = parse_experiment(read_source(path, InvalidExperiment), str(path), overrides)
-    if exp.provider.scenario is not None:
+    if check_files and exp.provider.scenario is not None:
         check_scenario_file(path, exp.provider.scenario)
     return exp
 
