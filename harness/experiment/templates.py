@@ -63,7 +63,7 @@ class PreparedRequest:
 
 # Bounds on what one template may make (docs/experiments.md, "Templates"): a size or count
 # argument of a Faker method, the result of `*` on a string or list, a `**`, the rendered text.
-MAX_SIZE_ARG = 10_000
+MAX_SIZE_ARG = 100_000
 MAX_RENDERED_CHARS = 1_000_000
 MAX_POWER_BITS = 4_096
 MAX_RANDOM_INT = 1 << 63

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from sampleapp import SampleApp
 from tests.sampleapp.conftest import QUICK, Reply, Rig
 
@@ -64,6 +66,7 @@ async def test_history_goes_to_the_model_and_the_oldest_turns_go_first_when_over
     assert second.input_tokens > first.input_tokens  # the newest history turn was kept
 
 
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to cut
 async def test_a_stream_dropped_mid_way_ends_with_stream_interrupted(rig: Rig, app: SampleApp) -> None:
     await rig.fault(fault={"kind": "partial", "after_tokens": 5, "mode": "drop"})
     reply = await rig.post(app, "/chat", {"message": "hello"})
@@ -78,6 +81,7 @@ async def test_a_stream_dropped_mid_way_ends_with_stream_interrupted(rig: Rig, a
     assert not any("done" in d for _, d in got)
 
 
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to cut
 async def test_a_mid_stream_error_event_ends_with_stream_interrupted(rig: Rig, app: SampleApp) -> None:
     await rig.fault(fault={"kind": "partial", "after_tokens": 3, "mode": "error_event"})
     reply = await rig.post(app, "/chat", {"message": "hello"})
@@ -120,6 +124,7 @@ async def test_a_bad_history_turn_is_400(rig: Rig, app: SampleApp) -> None:
     assert "history.0.role" in reply.json()["error"]["message"]
 
 
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to cut
 async def test_a_stalled_stream_ends_with_stream_interrupted_when_the_route_time_runs_out(rig: Rig) -> None:
     await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 3000})
     async with rig.app({**QUICK, "routes": {"chat": {"timeout_s": 0.5}}}) as app:
@@ -129,6 +134,7 @@ async def test_a_stalled_stream_ends_with_stream_interrupted_when_the_route_time
     assert "time ran out" in data["error"]["message"]
 
 
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to cut
 async def test_a_caller_that_leaves_mid_stream_cancels_the_provider_stream(rig: Rig, app: SampleApp) -> None:
     await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 200})
     async with rig.http.post(app.url + "/chat", json={"message": "hello"}) as resp:
