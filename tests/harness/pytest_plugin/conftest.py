@@ -7,10 +7,16 @@ each inner run keeps them rather than importing them again.
 
 from __future__ import annotations
 
+import httpcore2  # noqa: F401  (imported before any inner run: see below)
 import pytest
 
 import harness.pytest_plugin.experiment
 import harness.pytest_plugin.provider  # noqa: F401
+
+# httpx2 maps httpcore2's exceptions through a table it builds on first use. Were httpcore2
+# first imported inside an inner run, pytester would drop it afterwards, a later import would
+# make new exception classes, and the table (kept with httpx2) would no longer match them: a
+# connection error would escape the SDKs unwrapped in every later test of this process.
 from tests.harness.pytest_plugin.inner import CONFTEST, PYPROJECT
 
 
