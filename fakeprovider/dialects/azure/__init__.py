@@ -1,0 +1,24 @@
+"""Azure OpenAI: `POST /openai/deployments/{deployment}/chat/completions?api-version=…` (and
+`…/embeddings`), and the same under `/openai/v1/` with the deployment as the body's `model`.
+
+OpenAI's dialects with Azure's gateway in front (`wire`): a deployment names the model (the
+scenario's `deployments:`, else a model id), `api-version` is required on deployment paths,
+the gateway's errors have its own shape, and chat answers carry content-filter results
+(`filters`).
+"""
+
+from __future__ import annotations
+
+from fakeprovider.dialects.azure.chat import AzureChat
+from fakeprovider.dialects.azure.embeddings import AzureEmbeddings
+
+__all__ = ["ROUTES", "AzureChat", "AzureEmbeddings"]
+
+# (path, dialect name): the routes `app.py` registers. A later Azure surface (Responses) is one
+# more dialect here and its two paths.
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("/openai/deployments/{deployment}/chat/completions", AzureChat.api),
+    ("/openai/deployments/{deployment}/embeddings", AzureEmbeddings.api),
+    ("/openai/v1/chat/completions", AzureChat.api),
+    ("/openai/v1/embeddings", AzureEmbeddings.api),
+)
