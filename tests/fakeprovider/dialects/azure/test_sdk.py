@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from tests.fakeprovider.e2e import HELLO, Served, faults, serve
 
 API_VERSION = "2024-10-21"
-WEATHER = {
+WEATHER: Any = {
     "type": "function",
     "function": {
         "name": "weather",
