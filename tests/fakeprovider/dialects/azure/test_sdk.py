@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
@@ -82,9 +83,11 @@ def test_tools_and_structured_output_work_through_a_deployment() -> None:
         called = client.chat.completions.create(
             model="gpt-4o", messages=HELLO, tools=[WEATHER], tool_choice="required"
         )
-        call = called.choices[0].message.tool_calls
-        assert call is not None
-        assert call[0].function.name == "weather"
+        calls = called.choices[0].message.tool_calls
+        assert calls is not None
+        assert isinstance(calls[0], openai.types.chat.ChatCompletionMessageFunctionToolCall)
+        assert calls[0].function.name == "weather"
+        assert set(json.loads(calls[0].function.arguments)) >= {"city", "days"}
         parsed = client.chat.completions.parse(model="gpt-4o", messages=HELLO, response_format=Forecast)
         assert isinstance(parsed.choices[0].message.parsed, Forecast)
 
