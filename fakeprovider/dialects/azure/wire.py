@@ -9,7 +9,7 @@ shape, so those are left to `OpenAIWire`.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -39,6 +39,16 @@ _STATUS_MESSAGES = {
     "a valid key for an active subscription and use a correct regional API endpoint for your resource.",
     404: "Resource not found",
 }
+
+
+def _uuid4() -> str:
+    """A random UUID as Azure's request ids are: `str(uuid.uuid4())` at under half the cost
+    (1.9 µs against 4.6 µs; it was a tenth of the gap to OpenAI chat in the benchmark)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 def deployment_not_found() -> ProviderError:
@@ -85,7 +95,7 @@ class AzureWire(OpenAIWire):
         return auth[7:] if auth[:7].lower() == "bearer " else headers.get("api-key", "")
 
     def new_request_id(self) -> str:
-        return str(uuid.uuid4())
+        return _uuid4()
 
     def request_id_headers(self, request_id: str) -> dict[str, str]:
         return {"x-request-id": request_id, "apim-request-id": request_id}
