@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -172,3 +173,11 @@ def test_a_429_is_the_sdks_rate_limit_error_with_azures_body_and_headers() -> No
         headers = info.value.response.headers
         assert (headers["retry-after"], headers["retry-after-ms"]) == ("3", "3000")
         assert "ChatCompletions_Create" in info.value.message
+
+
+def test_the_docs_azure_example_runs_as_written() -> None:
+    text = (Path(__file__).parents[4] / "docs" / "provider.md").read_text()
+    example = text.split("### Azure OpenAI", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    with serve() as served:
+        exec(example.replace("PORT", served.url.rsplit(":", 1)[1]), {})
+        assert [r.api for r in served.records(2)] == ["azure.chat", "azure.embeddings"]
