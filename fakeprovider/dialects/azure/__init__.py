@@ -14,11 +14,12 @@ from fakeprovider.dialects.azure.embeddings import AzureEmbeddings
 
 __all__ = ["ROUTES", "AzureChat", "AzureEmbeddings"]
 
-# (path, dialect name): the routes `app.py` registers. A later Azure surface (Responses) is one
-# more dialect here and its two paths.
+# (path, dialect name): the routes `app.py` registers. `{version:v1}` matches only `v1` and puts
+# it in the dialect's `match`: the v1 API is the one that needs no `api-version`. A later Azure
+# surface (Responses) is one more dialect here and its paths.
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/openai/deployments/{deployment}/chat/completions", AzureChat.api),
     ("/openai/deployments/{deployment}/embeddings", AzureEmbeddings.api),
-    ("/openai/v1/chat/completions", AzureChat.api),
-    ("/openai/v1/embeddings", AzureEmbeddings.api),
+    ("/openai/{version:v1}/chat/completions", AzureChat.api),
+    ("/openai/{version:v1}/embeddings", AzureEmbeddings.api),
 )

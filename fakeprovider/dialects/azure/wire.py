@@ -103,13 +103,13 @@ class AzureWire(OpenAIWire):
     def deployment_body(
         self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]
     ) -> tuple[Mapping[str, Any], ModelInfo | None, str | None]:
-        """The body with `model` set to the deployment's model, that model, and the deployment.
-        A deployment path names it (and needs `api-version`); a `/openai/v1/` body's `model` does."""
+        """The body with `model` set to the deployment's model, that model, and the deployment:
+        the path's, else the body's `model`. Only the v1 API (`/openai/{version:v1}/…`, so the
+        route says so in `match`) goes without `api-version`."""
+        if match.get("version") != "v1" and not match.get(API_VERSION):
+            raise missing_api_version()
         deployment = match.get("deployment")
-        if deployment is not None:
-            if not match.get(API_VERSION):
-                raise missing_api_version()
-        else:
+        if deployment is None:
             deployment = body.get("model")
             if not isinstance(deployment, str):
                 return body, None, None  # OpenAI's parse says what is missing

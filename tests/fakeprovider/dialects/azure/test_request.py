@@ -33,7 +33,7 @@ def test_a_deployment_path_names_the_model_and_the_call_is_azure_chat() -> None:
 
 
 def test_a_v1_path_takes_the_deployment_from_the_body_and_needs_no_api_version() -> None:
-    req = CHAT.parse({**HELLO, "model": "gpt-4o-mini"}, DEFAULT_CATALOGUE, {})
+    req = CHAT.parse({**HELLO, "model": "gpt-4o-mini"}, DEFAULT_CATALOGUE, {"version": "v1"})
     assert (req.model.id, req.deployment) == ("gpt-4o-mini", "gpt-4o-mini")
 
 
@@ -59,8 +59,9 @@ def test_an_unknown_deployment_is_a_404_deployment_not_found(name: str) -> None:
     assert "deployment for this resource does not exist" in body["error"]["message"]
 
 
-def test_a_deployment_path_without_api_version_is_a_400_in_the_gateways_shape() -> None:
-    status, body = _refusal(HELLO, {"deployment": "gpt-4o"})
+@pytest.mark.parametrize("match", [{"deployment": "gpt-4o"}, {}], ids=["deployment", "model-in-body"])
+def test_a_path_outside_v1_without_api_version_is_a_400_in_the_gateways_shape(match: dict[str, str]) -> None:
+    status, body = _refusal({**HELLO, "model": "gpt-4o"}, match)
     assert status == 400
     assert body == {
         "error": {

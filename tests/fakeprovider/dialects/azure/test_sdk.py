@@ -181,3 +181,12 @@ def test_the_docs_azure_example_runs_as_written() -> None:
     with serve() as served:
         exec(example.replace("PORT", served.url.rsplit(":", 1)[1]), {})
         assert [r.api for r in served.records(2)] == ["azure.chat", "azure.embeddings"]
+
+
+def test_a_path_azure_does_not_serve_is_resource_not_found_for_an_azure_key() -> None:
+    with serve() as served:
+        resp = served.http().post(
+            "/openai/deployments/gpt-4o/completions?api-version=2024-10-21", json={}, headers={"api-key": "k"}
+        )
+        assert resp.status_code == 404
+        assert resp.json() == {"error": {"code": "404", "message": "Resource not found"}}
