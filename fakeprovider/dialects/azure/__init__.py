@@ -2,15 +2,14 @@
 `…/embeddings`), and the same under `/openai/v1/` with the deployment as the body's `model`.
 
 OpenAI's dialects with Azure's gateway in front (`wire`): a deployment names the model (the
-scenario's `deployments:`, else a model id), `api-version` is required on deployment paths,
+scenario's `deployments:`, else a model id), `api-version` is required outside `/openai/v1/`,
 the gateway's errors have its own shape, and chat answers carry content-filter results
-(`filters`).
+(`filters`); `surfaces` puts each together.
 """
 
 from __future__ import annotations
 
-from fakeprovider.dialects.azure.chat import AzureChat
-from fakeprovider.dialects.azure.embeddings import AzureEmbeddings
+from fakeprovider.dialects.azure.surfaces import AzureChat, AzureEmbeddings
 
 __all__ = ["ROUTES", "AzureChat", "AzureEmbeddings"]
 

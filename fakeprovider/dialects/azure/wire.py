@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue, Kind, ModelInfo
-from fakeprovider.dialects.openai_wire import OpenAIWire, seconds_text
+from fakeprovider.catalogue import Catalogue, Kind
+from fakeprovider.dialects.openai_wire import OpenAIWire
 from fakeprovider.errors import ProviderError, QuotaRefusal, RateLimited, invalid
 
 API_VERSION = "api-version"
@@ -102,8 +102,8 @@ class AzureWire(OpenAIWire):
 
     def deployment_body(
         self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]
-    ) -> tuple[Mapping[str, Any], ModelInfo | None, str | None]:
-        """The body with `model` set to the deployment's model, that model, and the deployment:
+    ) -> tuple[Mapping[str, Any], str | None]:
+        """The body with `model` set to the deployment's model, and the deployment:
         the path's, else the body's `model`. Only the v1 API (`/openai/{version:v1}/…`, so the
         route says so in `match`) goes without `api-version`."""
         if match.get("version") != "v1" and not match.get(API_VERSION):
@@ -112,7 +112,7 @@ class AzureWire(OpenAIWire):
         if deployment is None:
             deployment = body.get("model")
             if not isinstance(deployment, str):
-                return body, None, None  # OpenAI's parse says what is missing
+                return body, None  # OpenAI's parse says what is missing
         info = catalogue.deployment(deployment, self.catalogue_api)
         if info is None:
             raise deployment_not_found()
@@ -124,7 +124,7 @@ class AzureWire(OpenAIWire):
                 f"specified model, {info.id}. Please choose different model and try again.",
                 code="OperationNotSupported",
             )
-        return {**body, "model": info.id}, info, deployment
+        return {**body, "model": info.id}, deployment
 
     def error_message(self, error: ProviderError) -> str:
         d = error.detail
@@ -134,7 +134,7 @@ class AzureWire(OpenAIWire):
             return (
                 f"Requests to the {self.operation} Operation under Azure OpenAI API have exceeded "
                 f"{what} rate limit of your current OpenAI S0 pricing tier. "
-                + _RETRY_AFTER.format(seconds_text(wait), "" if wait == 1 else "s")
+                + _RETRY_AFTER.format(wait, "" if wait == 1 else "s")
             )
         return super().error_message(error)
 

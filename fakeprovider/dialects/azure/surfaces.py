@@ -1,5 +1,5 @@
-"""Azure OpenAI chat completions: OpenAI's, reached through a deployment, annotated with
-content-filter results."""
+"""Azure OpenAI's surfaces: OpenAI's chat completions (annotated with content-filter results)
+and embeddings, each reached through a deployment."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from fakeprovider.dialects.azure.filters import (
     choice_results,
 )
 from fakeprovider.dialects.azure.wire import AzureWire
-from fakeprovider.dialects.base import Chunk, ResponseMeta, Usage
+from fakeprovider.dialects.base import Chunk, EmbeddingRequest, ResponseMeta, Usage
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_chat.body import text_completion
+from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
 from fakeprovider.plan import Plan
 from fakeprovider.request import ChatRequest
 
@@ -30,7 +31,7 @@ class AzureChat(AzureWire, OpenAIChat):
     kind = "chat"
 
     def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
-        body, _, deployment = self.deployment_body(body, catalogue, match)
+        body, deployment = self.deployment_body(body, catalogue, match)
         req = super().parse(body, catalogue, match)
         req.deployment = deployment
         return req
@@ -55,10 +56,26 @@ class AzureChat(AzureWire, OpenAIChat):
         yield Chunk(first.delay, PROMPT_CHUNK)
         first.delay = 0.0
         yield _annotated(first, None)
-        finish = plan.finish.encode()
+        # The choice's last chunk is the one naming its finish reason; a text delta's escaped
+        # quotes (`\"`) cannot spell this.
+        finish = b'"finish_reason":"' + plan.finish.encode()
         for chunk in chunks:
-            last = b'"finish_reason":"' + finish in chunk.data
+            last = finish in chunk.data
             yield _annotated(chunk, plan.finish if last else None)
+
+
+class AzureEmbeddings(AzureWire, OpenAIEmbeddings):
+    api = "azure.embeddings"
+    operation = "Embeddings_Create"
+    kind = "embedding"
+
+    def parse(
+        self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]
+    ) -> EmbeddingRequest:
+        body, deployment = self.deployment_body(body, catalogue, match)
+        req = super().parse(body, catalogue, match)
+        req.deployment = deployment
+        return req
 
 
 def _annotated(chunk: Chunk, finish: str | None) -> Chunk:
