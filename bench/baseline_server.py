@@ -2,8 +2,10 @@
 
 `POST /v1/chat/completions` reads the body and answers a fixed body: a chat completion as JSON,
 or (when the body asks for `"stream": true`) 50 fixed content chunks and `data: [DONE]` as SSE,
-each chunk a separate `await resp.write(...)`. Same server settings as `rehearse serve`
-(AppRunner, no access log, handler cancellation), so the difference is the provider's own work.
+each chunk a separate `await resp.write(...)`. `POST /openai/deployments/{deployment}/chat/
+completions` answers that completion as Azure annotates it (content-filter results). Same server
+settings as `rehearse serve` (AppRunner, no access log, handler cancellation), so the difference
+is the provider's own work.
 
 Run alone: `python bench/baseline_server.py [--port 0]`; prints `listening on http://HOST:PORT`.
 """
@@ -76,6 +78,22 @@ def _chunk(i: int) -> bytes:
     return b"data: " + orjson.dumps(body) + b"\n\n"
 
 
+# Azure's completion: the same, with the content-filter results Azure adds to choice and prompt.
+_SAFE = {"filtered": False, "severity": "safe"}
+_RESULTS = dict.fromkeys(("hate", "self_harm", "sexual", "violence"), _SAFE)
+_AZURE = orjson.loads(COMPLETION)
+_AZURE["choices"][0]["content_filter_results"] = {
+    **_RESULTS,
+    "protected_material_code": {"filtered": False, "detected": False},
+    "protected_material_text": {"filtered": False, "detected": False},
+}
+_AZURE["prompt_filter_results"] = [
+    {
+        "prompt_index": 0,
+        "content_filter_results": {**_RESULTS, "jailbreak": {"filtered": False, "detected": False}},
+    }
+]
+AZURE_COMPLETION = orjson.dumps(_AZURE)
 STREAM_CHUNKS = tuple(_chunk(i) for i in range(CHUNKS))
 DONE = b"data: [DONE]\n\n"
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
@@ -95,9 +113,15 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
+    await request.read()
+    return web.Response(body=AZURE_COMPLETION, content_type="application/json")
+
+
 async def serve(host: str, port: int) -> None:
     app = web.Application()
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)

@@ -2,9 +2,10 @@
 
 Each server runs alone in a subprocess pinned to core 0; the load client (`rawclient.py`:
 kept-alive connections and pre-built requests, cheaper than the servers) runs here, pinned to
-core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
-streams): warm up, then measure req/s, chunks/s, client latency p50/p99 and the server
-process's CPU time (utime+stime from /proc/PID/stat) over the measured window. The headline
+core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk streams,
+non-streaming chat on an Azure deployment path): warm up, then measure req/s, chunks/s, client
+latency p50/p99 and the server process's CPU time (utime+stime from /proc/PID/stat) over the
+measured window. The headline
 figure is baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
 
     python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
@@ -51,7 +52,10 @@ _CONTENT = b'"delta":{"content":"'
 _DONE = b"data: [DONE]"
 
 TARGETS = ("baseline", "provider")
-WORKLOADS = ("chat", "stream")
+WORKLOADS = ("chat", "stream", "azure-chat")
+# Where each workload posts: Azure's deployment path (with its required api-version) and key.
+PATHS = {"azure-chat": "/openai/deployments/" + MODEL + "/chat/completions?api-version=2024-10-21"}
+WORKLOAD_HEADERS = {"azure-chat": {"api-key": "bench-key", "Content-Type": "application/json"}}
 
 
 @dataclass(slots=True)
@@ -216,7 +220,8 @@ class Load:
 
     def request(self, workload: str, i: int) -> bytes:
         body = request_body(workload, i)
-        return request_bytes(self.host, self.port, "/v1/chat/completions", body, HEADERS)
+        path = PATHS.get(workload, "/v1/chat/completions")
+        return request_bytes(self.host, self.port, path, body, WORKLOAD_HEADERS.get(workload, HEADERS))
 
     async def drive(self, workload: str, n: int, seconds: float) -> LoadResult:
         """Requests until `n` were started or `seconds` have passed."""
@@ -431,7 +436,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1, help="repeat everything; report medians (default 1)")
     p.add_argument("--quick", action="store_true", help="a short smoke run")
     p.add_argument("--only", choices=TARGETS, help="measure one server only (no ratio)")
-    p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: both)")
+    p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: all)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     p.add_argument(
         "--provider-cmd",

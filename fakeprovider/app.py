@@ -8,7 +8,7 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.dialects import DIALECTS, Dialect, by_headers
+from fakeprovider.dialects import DIALECTS, Dialect, azure, by_headers
 from fakeprovider.errors import ProviderError, model_not_found
 from fakeprovider.serving.handler import json_response, serve
 from fakeprovider.state import ProviderState
@@ -64,6 +64,8 @@ def create_app(state: ProviderState) -> web.Application:
     app.router.add_post("/v1/chat/completions", partial(serve, state=state, dialect=DIALECTS["openai.chat"]))
     app.router.add_post("/v1/messages", partial(serve, state=state, dialect=DIALECTS["anthropic.messages"]))
     app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
+    for path, name in azure.ROUTES:
+        app.router.add_post(path, partial(serve, state=state, dialect=DIALECTS[name]))
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model}", model)
     control.add_routes(app, state)

@@ -57,6 +57,7 @@ class Catalogue:
     def __init__(self, models: Iterable[ModelInfo] = BUILT_IN_MODELS) -> None:
         self._models: dict[str, ModelInfo] = {m.id: m for m in models}
         self._resolved: dict[str, ModelInfo | None] = {}
+        self._deployments: dict[str, str] = {}
 
     def __contains__(self, model_id: str) -> bool:
         return self.resolve(model_id) is not None
@@ -89,6 +90,26 @@ class Catalogue:
             if pattern.search(undated):
                 return self._models[base]
         return None
+
+    def deployment(self, name: str, api: str) -> ModelInfo | None:
+        """The model a deployment serves, for surfaces that address models by deployment name:
+        the scenario's `deployments:` first, else a model of `api` whose id the name is."""
+        model_id = self._deployments.get(name)
+        if model_id is not None:
+            return self.resolve(model_id)
+        info = self.resolve(name)
+        return info if info is not None and info.api == api else None
+
+    def with_deployments(self, deployments: Mapping[str, str]) -> Catalogue:
+        """This catalogue with named deployments (deployment name -> model id) added."""
+        for name, model_id in deployments.items():
+            if self.resolve(model_id) is None:
+                raise ValueError(f"deployments.{name}: unknown model {model_id!r}")
+        if not deployments:
+            return self
+        catalogue = Catalogue(self._models.values())
+        catalogue._deployments = dict(deployments)
+        return catalogue
 
     def with_overrides(self, overrides: Mapping[str, ModelOverride]) -> Catalogue:
         """A new catalogue with scenario-file models added or changed."""

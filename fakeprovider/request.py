@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fakeprovider.catalogue import ModelInfo
 
-ApiName = Literal["openai.chat", "openai.embeddings", "anthropic.messages"]
+ApiName = str  # a registered dialect's name: "openai.chat", "anthropic.messages", …
 OutputMode = Literal["text", "json_object", "json_schema"]
 
 
@@ -43,6 +43,7 @@ class ChatRequest:
     tool_choice: str = "auto"  # auto | none | required | <tool name>
     output: OutputMode = "text"
     output_schema: dict[str, Any] | None = None
+    deployment: str | None = None  # the deployment the caller named, where models have them
 
     @property
     def input_tokens(self) -> int:

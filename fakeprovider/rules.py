@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fakeprovider.faults import REGISTRY, FaultParams
 from fakeprovider.request import Tags
@@ -15,14 +15,24 @@ class Match(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    api: Literal["openai.chat", "openai.embeddings", "anthropic.messages", "openai", "anthropic"] | None = (
-        None
-    )
+    api: str | None = Field(default=None, description="a dialect's name, or its provider's")
     model: str | None = None
     route: str | None = None
     feature: str | None = None
     tenant: str | None = None
     stream: bool | None = None
+
+    @field_validator("api")
+    @classmethod
+    def _known_api(cls, api: str | None) -> str | None:
+        # Imported here: the dialects import the scenario's modules, this one among them.
+        from fakeprovider.dialects import DIALECTS
+
+        names = DIALECTS.names()
+        known = names + sorted({name.split(".")[0] for name in names})
+        if api is not None and api not in known:
+            raise ValueError(f"unknown api {api!r}; expected one of: {', '.join(known)}")
+        return api
 
     def matches(self, api: str, model: str | None, tags: Tags, stream: bool) -> bool:
         if self.api is not None and api != self.api and not api.startswith(self.api + "."):

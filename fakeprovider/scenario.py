@@ -78,6 +78,8 @@ class Scenario(BaseModel):
 
     seed: int | None = None
     models: dict[str, ModelOverride] = Field(default_factory=dict)
+    # Deployment name -> model id, for surfaces that address models by deployment (Azure).
+    deployments: dict[str, str] = Field(default_factory=dict)
     responses: list[ScriptedResponse] = Field(default_factory=list)
     limits: list[LimitSpec] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
@@ -101,7 +103,7 @@ class CompiledScenario:
         self.scenario = scenario
         self.source = source
         try:
-            self.catalogue = base.with_overrides(scenario.models)
+            self.catalogue = base.with_overrides(scenario.models).with_deployments(scenario.deployments)
         except ValueError as e:
             raise ScenarioError(f"{source}: {e}") from None
         self.responses = [

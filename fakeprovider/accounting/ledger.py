@@ -46,6 +46,7 @@ class LedgerRecord:
     duration_ms: float
     finish_reason: str | None
     error: str | None = None
+    deployment: str | None = None  # the deployment the caller named (Azure), else null
 
     @classmethod
     def blank(cls) -> LedgerRecord:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fakeprovider.dialects.anthropic import AnthropicMessages
+from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
@@ -20,6 +21,8 @@ DIALECTS: Registry[Dialect] = Registry("dialect")
 DIALECTS.add(OpenAIChat.api, OpenAIChat())  # the first one answers what no header claims
 DIALECTS.add(OpenAIEmbeddings.api, OpenAIEmbeddings())
 DIALECTS.add(AnthropicMessages.api, AnthropicMessages())
+DIALECTS.add(AzureChat.api, AzureChat())
+DIALECTS.add(AzureEmbeddings.api, AzureEmbeddings())
 
 
 def by_headers(headers: Mapping[str, str], *, by_key: bool) -> Dialect:

@@ -70,6 +70,7 @@ class EmbeddingRequest:
     dimensions: int
     base64: bool
     input_tokens: int
+    deployment: str | None = None  # the deployment the caller named, where models have them
 
 
 def ceil_clean(x: float) -> int:
@@ -86,6 +87,8 @@ class Dialect:
     # model listing): `version_header` marks both, `key_header` unknown paths only.
     version_header: ClassVar[str | None] = None
     key_header: ClassVar[str | None] = None
+    # Query parameters `parse` reads, handed to it in `match` beside the path's parameters.
+    query_params: ClassVar[tuple[str, ...]] = ()
 
     def tags(self, body: Mapping[str, Any], header_tags: Tags) -> Tags:
         """The tags headers gave, filled in from the body."""

@@ -48,6 +48,7 @@ class Call:
     fingerprint: str = ""
     attempt: int = 1
     model: str | None = None
+    deployment: str | None = None
     price: ModelInfo | None = None  # the model as read with the request: what it is billed at
     stream: bool = False
     tags: Tags = _NO_TAGS
@@ -167,6 +168,7 @@ class Call:
         r.ts_end = self.t_start + (m_end - self.m_start)
         r.api = self.dialect.api
         r.model = self.model
+        r.deployment = self.deployment
         r.stream = self.stream
         r.request_id = self.request_id
         r.idempotency_key = self.idempotency_key

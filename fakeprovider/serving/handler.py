@@ -9,6 +9,7 @@ cut); an embeddings call sends its vectors. The `Call` ends in `finally`, whatev
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -30,6 +31,16 @@ def json_response(data: Any, headers: dict[str, str], status: int = 200) -> web.
     return web.Response(
         status=status, body=orjson.dumps(data), content_type="application/json", headers=headers
     )
+
+
+def _url_params(request: web.Request, dialect: Dialect) -> Mapping[str, str]:
+    """The URL's parameters `dialect.parse` reads: the path's, and the query's it names."""
+    if not dialect.query_params:
+        return request.match_info
+    query = request.query
+    params = dict(request.match_info)
+    params.update((name, query[name]) for name in dialect.query_params if name in query)
+    return params
 
 
 async def serve(request: web.Request, state: ProviderState, dialect: Dialect) -> web.StreamResponse:
@@ -64,8 +75,9 @@ async def _chat(
     request: web.Request, state: ProviderState, call: Call, dialect: ChatDialect, body: dict[str, Any]
 ) -> web.StreamResponse:
     call.stream = body.get("stream") is True
-    req = dialect.parse(body, state.catalogue, request.match_info)
+    req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
     info = call.price = req.model
+    call.model, call.deployment = info.id, req.deployment
     input_tokens = req.input_tokens
     if input_tokens > info.context_window:
         raise context_length(info.id, info.context_window, input_tokens)
@@ -105,8 +117,9 @@ async def _chat(
 async def _embeddings(
     request: web.Request, state: ProviderState, call: Call, dialect: EmbeddingsDialect, body: dict[str, Any]
 ) -> web.StreamResponse:
-    req = dialect.parse(body, state.catalogue, request.match_info)
+    req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
     info = call.price = req.model
+    call.model, call.deployment = info.id, req.deployment
     call.input_tokens = req.input_tokens
     if state.limiter:
         admit(state, call, info.id, False, req.input_tokens)

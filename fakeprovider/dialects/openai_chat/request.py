@@ -8,7 +8,7 @@ message, `param` and `code` OpenAI itself would give, and because the prompt's t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -25,6 +25,8 @@ _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "functio
 
 class OpenAIRequest:
     """The request side of `OpenAIChat`: a request body in, a `ChatRequest` out."""
+
+    api: ClassVar[str]
 
     def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
         """The request `body` as the provider understands it; a `ProviderError` names a bad field."""
@@ -102,7 +104,7 @@ class OpenAIRequest:
         prompt.extend([-9] * tokens.REPLY_PRIMING)
         output, schema = _response_format(body) if "response_format" in body else ("text", None)
         return ChatRequest(  # positional, in field order: cheaper than keywords
-            "openai.chat",  # api
+            self.api,  # the ledger's name of the dialect parsing: this one, or one built on it
             info,  # model
             stream,
             prompt,  # prompt_ids
