@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fakeprovider.catalogue import ModelInfo
 
-ApiName = Literal["openai.chat", "openai.embeddings", "anthropic.messages"]
+ApiName = Literal["openai.chat", "openai.responses", "openai.embeddings", "anthropic.messages"]
 OutputMode = Literal["text", "json_object", "json_schema"]
 
 

@@ -15,9 +15,17 @@ class Match(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    api: Literal["openai.chat", "openai.embeddings", "anthropic.messages", "openai", "anthropic"] | None = (
-        None
-    )
+    api: (
+        Literal[
+            "openai.chat",
+            "openai.responses",
+            "openai.embeddings",
+            "anthropic.messages",
+            "openai",
+            "anthropic",
+        ]
+        | None
+    ) = None
     model: str | None = None
     route: str | None = None
     feature: str | None = None
