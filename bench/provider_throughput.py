@@ -3,9 +3,10 @@
 Each server runs alone in a subprocess pinned to core 0; the load client (`rawclient.py`:
 kept-alive connections and pre-built requests, cheaper than the servers) runs here, pinned to
 core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
-streams): warm up, then measure req/s, chunks/s, client latency p50/p99 and the server
-process's CPU time (utime+stime from /proc/PID/stat) over the measured window. The headline
-figure is baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
+streams, and the same two on the Responses API): warm up, then measure req/s, chunks/s,
+client latency p50/p99 and the server process's CPU time (utime+stime from /proc/PID/stat)
+over the measured window. The headline figure is baseline CPU / provider CPU per request
+(and per chunk); the target is >= 0.5.
 
     python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
 """
@@ -49,9 +50,22 @@ HEADERS = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json
 # finish chunk (`{}`) do not match.
 _CONTENT = b'"delta":{"content":"'
 _DONE = b"data: [DONE]"
+# A Responses text delta event with non-empty text, and the events only a whole stream ends with.
+_RESPONSES_CONTENT = b'"delta":"'
+_RESPONSES_DONE = (b"event: response.completed", b"event: response.incomplete")
 
 TARGETS = ("baseline", "provider")
-WORKLOADS = ("chat", "stream")
+WORKLOADS = ("chat", "stream", "responses", "responses-stream")
+_PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
+
+
+def is_stream(workload: str) -> bool:
+    return workload.endswith("stream")
+
+
+def api_of(workload: str) -> str:
+    """The API a workload calls: `responses` for the Responses workloads, else `chat`."""
+    return "responses" if workload.startswith("responses") else "chat"
 
 
 @dataclass(slots=True)
@@ -173,25 +187,28 @@ def make_server(target: str, provider_cmd: str | None = None) -> Server:
 
 def request_body(workload: str, i: int) -> bytes:
     """A short prompt, distinct per request so the provider's content and fingerprints vary."""
-    body: dict[str, Any] = {
-        "model": MODEL,
-        "messages": [{"role": "user", "content": f"Write one sentence about item {i}."}],
-        "max_tokens": MAX_TOKENS,
-    }
-    if workload == "stream":
+    prompt = f"Write one sentence about item {i}."
+    body: dict[str, Any]
+    if api_of(workload) == "responses":
+        body = {"model": MODEL, "input": prompt, "max_output_tokens": MAX_TOKENS}
+    else:
+        body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}], "max_tokens": MAX_TOKENS}
+    if is_stream(workload):
         body["stream"] = True
     return orjson.dumps(body)
 
 
-def count_stream(body: bytes) -> tuple[int, bool]:
-    """(content chunks, saw `data: [DONE]`) of one SSE body."""
+def count_stream(body: bytes, api: str = "chat") -> tuple[int, bool]:
+    """(content chunks, saw the stream's last event: `data: [DONE]`, or the Responses API's
+    `response.completed` / `response.incomplete`) of one SSE body."""
+    content = _RESPONSES_CONTENT if api == "responses" else _CONTENT
     chunks = 0
     done = False
     for event in body.split(b"\n\n"):
-        at = event.find(_CONTENT)
-        if at >= 0 and event[at + len(_CONTENT) : at + len(_CONTENT) + 1] != b'"':
+        at = event.find(content)
+        if at >= 0 and event[at + len(content) : at + len(content) + 1] != b'"':
             chunks += 1
-        elif event == _DONE:
+        elif event == _DONE or event.startswith(_RESPONSES_DONE):
             done = True
     return chunks, done
 
@@ -216,11 +233,12 @@ class Load:
 
     def request(self, workload: str, i: int) -> bytes:
         body = request_body(workload, i)
-        return request_bytes(self.host, self.port, "/v1/chat/completions", body, HEADERS)
+        return request_bytes(self.host, self.port, _PATHS[api_of(workload)], body, HEADERS)
 
     async def drive(self, workload: str, n: int, seconds: float) -> LoadResult:
         """Requests until `n` were started or `seconds` have passed."""
-        stream = workload == "stream"
+        stream = is_stream(workload)
+        api = api_of(workload)
         latencies: list[float] = []
         counts = {"next": 0, "chunks": 0, "errors": 0}
         clock = time.perf_counter
@@ -243,7 +261,7 @@ class Load:
                     continue
                 ok = resp.status == 200
                 if stream:
-                    chunks, done = count_stream(resp.body)
+                    chunks, done = count_stream(resp.body, api)
                     counts["chunks"] += chunks
                     ok = ok and done
                 if ok:
@@ -295,7 +313,7 @@ async def measure(server: Server, workload: str, settings: Settings) -> Measurem
     done = len(run.latencies)
     if done == 0:
         raise RuntimeError(f"{server.name} answered no {workload} request:\n{server.stderr_tail()}")
-    stream = workload == "stream"
+    stream = is_stream(workload)
     return Measurement(
         target=server.name,
         workload=workload,
@@ -431,7 +449,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1, help="repeat everything; report medians (default 1)")
     p.add_argument("--quick", action="store_true", help="a short smoke run")
     p.add_argument("--only", choices=TARGETS, help="measure one server only (no ratio)")
-    p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: both)")
+    p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: all)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     p.add_argument(
         "--provider-cmd",

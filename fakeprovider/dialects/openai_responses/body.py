@@ -25,9 +25,14 @@ from fakeprovider.request import ChatRequest
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 _REASONING = {"effort": None, "summary": None}
 _DEFAULT_ECHO = orjson.dumps(ECHOED)[1:-1]
+_COMPLETED = (b'"completed"', b"")
+# A text response's `status` and `incomplete_details` bytes, by the plan's finish.
+_TEXT_ENDS = {
+    finish: (b'"incomplete"', b'{"reason":"%b"}' % reason.encode()) for finish, reason in _INCOMPLETE.items()
+}
 _TEXT_RESPONSE = (
-    b'{"id":%b,"object":"response","created_at":%d,"status":%b,"background":false,"completed_at":%b,'
-    b'"error":null,"incomplete_details":%b,%b,"model":%b,"output":[{"id":%b,"type":"message",'
+    b'{"id":"%b","object":"response","created_at":%d,"status":%b,"background":false,"completed_at":%b,'
+    b'"error":null,"incomplete_details":%b,%b,"model":%b,"output":[{"id":"msg_%b00","type":"message",'
     b'"status":%b,"role":"assistant","content":[{"type":"output_text","annotations":[],"logprobs":[],'
     b'"text":%b}]}],"reasoning":{"effort":null,"summary":null},"service_tier":"default","store":%b,'
     b'"usage":{"input_tokens":%d,"input_tokens_details":{"cached_tokens":%d,"cache_write_tokens":0},'
@@ -134,11 +139,18 @@ def final_json(req: ResponsesRequest, plan: Plan, usage: Usage, meta: ResponsesM
     )
 
 
-def remember(store: ResponseStore, req: ResponsesRequest, plan: Plan, response_id: str, body: bytes) -> None:
-    """Keep a finished response for `GET` and for a later turn, unless the caller said `store: false`."""
+def remember(
+    store: ResponseStore,
+    req: ResponsesRequest,
+    answer: tuple[str, list[tuple[str, str, str]]],
+    response_id: str,
+    body: bytes,
+) -> None:
+    """Keep a finished response (`answer`: its plan's `content()`) for `GET` and for a later
+    turn, unless the caller said `store: false`."""
     if not req.store:
         return
-    text, calls = plan.content()
+    text, calls = answer
     stored = StoredResponse(body, req.previous_response_id, req.items, req.call_ids, text, tuple(calls))
     store.put(response_id, stored)
 
@@ -153,30 +165,34 @@ class ResponsesBody:
 
     def render_body(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> bytes:
         r = cast(ResponsesRequest, req)
-        text, calls = plan.content()
+        answer = plan.content()
+        text, calls = answer
         if calls:
             body = orjson.dumps(self.render_json(req, plan, usage, meta))
         else:
             body = text_response(r, text, plan.finish, usage, cast(ResponsesMeta, meta))
-        remember(self.store, r, plan, meta.response_id, body)
+        remember(self.store, r, answer, meta.response_id, body)
         return body
 
 
 def text_response(req: ResponsesRequest, text: str, finish: str, usage: Usage, meta: ResponsesMeta) -> bytes:
     """A whole response whose one output item is a message of `text`, ended by `finish`."""
     dumps = orjson.dumps
-    reason = _INCOMPLETE.get(finish)
-    status = b'"incomplete"' if reason else b'"completed"'
+    status, details = _TEXT_ENDS.get(finish, _COMPLETED)
+    # Ids are `resp_` and lowercase letters and digits: no JSON escaping, and the message id
+    # is `item_id("msg_")` spelt in bytes.
+    rid = meta.response_id.encode()
     i, o = usage.input_tokens, usage.output_tokens
+    echo = req.echo
     return _TEXT_RESPONSE % (
-        dumps(meta.response_id),
+        rid,
         meta.created,
         status,
-        b"null" if reason else b"%d" % meta.created,
-        b'{"reason":"%b"}' % reason.encode() if reason else b"null",
-        dumps(req.echoed())[1:-1] if req.echo else _DEFAULT_ECHO,
+        b"null" if details else b"%d" % meta.created,
+        details or b"null",
+        dumps({**ECHOED, **echo})[1:-1] if echo else _DEFAULT_ECHO,
         dumps(req.model.id),
-        dumps(meta.item_id("msg_")),
+        rid[5:],
         status,
         dumps(text),
         b"true" if req.store else b"false",

@@ -148,7 +148,7 @@ class ResponsesStream:
         final = final_json(r, plan, usage, m)
         done = "response.completed" if final["status"] == "completed" else "response.incomplete"
         tail = opening + items.close() + event(m, done, response=final)
-        remember(self.store, r, plan, m.response_id, orjson.dumps(final))
+        remember(self.store, r, (items.text, items.calls), m.response_id, orjson.dumps(final))
         yield Chunk(plan.tail_delay if plan.events else 0.0, tail)
 
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
