@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 
 import orjson
 from aiohttp import web
+
+from fakeprovider.dialects.openai_responses.request import ECHOED
 
 CHUNKS = 50
 
@@ -96,21 +99,88 @@ _AZURE["prompt_filter_results"] = [
 AZURE_COMPLETION = orjson.dumps(_AZURE)
 STREAM_CHUNKS = tuple(_chunk(i) for i in range(CHUNKS))
 DONE = b"data: [DONE]\n\n"
+RESPONSE_OBJECT: dict[str, object] = {
+    "id": "resp_baseline",
+    "object": "response",
+    "created_at": 1735689600,
+    "status": "incomplete",
+    "background": False,
+    "completed_at": None,
+    "error": None,
+    "incomplete_details": {"reason": "max_output_tokens"},
+    **ECHOED,  # the request fields a response repeats, as the provider sends them
+    "max_output_tokens": CHUNKS,
+    "model": "gpt-4o-mini",
+    "output": [
+        {
+            "id": "msg_baseline",
+            "type": "message",
+            "status": "incomplete",
+            "role": "assistant",
+            "content": [
+                {
+                    "type": "output_text",
+                    "annotations": [],
+                    "logprobs": [],
+                    "text": " ".join(["word"] * CHUNKS),
+                }
+            ],
+        }
+    ],
+    "reasoning": {"effort": None, "summary": None},
+    "service_tier": "default",
+    "store": True,
+    "usage": {
+        "input_tokens": 14,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": CHUNKS,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 14 + CHUNKS,
+    },
+}
+RESPONSE = orjson.dumps(RESPONSE_OBJECT)
+
+
+def _event(kind: str, seq: int, **fields: object) -> bytes:
+    data = orjson.dumps({"type": kind, "sequence_number": seq, **fields})
+    return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
+
+
+_WHERE = {"item_id": "msg_baseline", "output_index": 0, "content_index": 0}
+RESPONSE_EVENTS = (
+    _event("response.created", 0, response={**RESPONSE_OBJECT, "status": "in_progress", "output": []}),
+    _event("response.in_progress", 1, response={**RESPONSE_OBJECT, "status": "in_progress", "output": []}),
+    _event("response.output_item.added", 2, output_index=0, item={"id": "msg_baseline", "content": []}),
+    _event("response.content_part.added", 3, **_WHERE, part={"type": "output_text", "text": ""}),
+    *(
+        _event("response.output_text.delta", 4 + i, **_WHERE, delta=" word" if i else "word")
+        for i in range(CHUNKS)
+    ),
+    _event("response.output_text.done", CHUNKS + 4, **_WHERE, text=" ".join(["word"] * CHUNKS)),
+    _event("response.output_item.done", CHUNKS + 5, output_index=0, item=RESPONSE_OBJECT["output"]),
+    _event("response.incomplete", CHUNKS + 6, response=RESPONSE_OBJECT),
+)
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
-    body = await request.read()
-    # A byte search, not a JSON parse: the baseline does no per-request work it can avoid.
-    if b'"stream":true' not in body and b'"stream": true' not in body:
-        return web.Response(body=COMPLETION, content_type="application/json")
-    resp = web.StreamResponse(status=200, headers=_SSE_HEADERS)
-    await resp.prepare(request)
-    for chunk in STREAM_CHUNKS:
-        await resp.write(chunk)
-    await resp.write(DONE)
-    await resp.write_eof()
-    return resp
+def fixed_answers(
+    whole: bytes, stream: tuple[bytes, ...]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler answering `whole`, or, when the body asks for a stream, each of `stream`."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        # A byte search, not a JSON parse: the baseline does no per-request work it can avoid.
+        if b'"stream":true' not in body and b'"stream": true' not in body:
+            return web.Response(body=whole, content_type="application/json")
+        resp = web.StreamResponse(status=200, headers=_SSE_HEADERS)
+        await resp.prepare(request)
+        for chunk in stream:
+            await resp.write(chunk)
+        await resp.write_eof()
+        return resp
+
+    return answer
 
 
 async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
@@ -120,7 +190,8 @@ async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
 
 async def serve(host: str, port: int) -> None:
     app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/chat/completions", fixed_answers(COMPLETION, (*STREAM_CHUNKS, DONE)))
+    app.router.add_post("/v1/responses", fixed_answers(RESPONSE, RESPONSE_EVENTS))
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()

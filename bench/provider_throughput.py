@@ -2,11 +2,11 @@
 
 Each server runs alone in a subprocess pinned to core 0; the load client (`rawclient.py`:
 kept-alive connections and pre-built requests, cheaper than the servers) runs here, pinned to
-core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk streams,
-non-streaming chat on an Azure deployment path): warm up, then measure req/s, chunks/s, client
-latency p50/p99 and the server process's CPU time (utime+stime from /proc/PID/stat) over the
-measured window. The headline
-figure is baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
+core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
+streams, the same two on the Responses API, and non-streaming chat on an Azure deployment
+path): warm up, then measure req/s, chunks/s, client latency p50/p99 and the server process's
+CPU time (utime+stime from /proc/PID/stat) over the measured window. The headline figure is
+baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
 
     python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
 """
@@ -50,12 +50,29 @@ HEADERS = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json
 # finish chunk (`{}`) do not match.
 _CONTENT = b'"delta":{"content":"'
 _DONE = b"data: [DONE]"
+# A Responses text delta event with non-empty text, and the events only a whole stream ends with.
+_RESPONSES_CONTENT = b'"delta":"'
+_RESPONSES_DONE = (b"event: response.completed", b"event: response.incomplete")
 
 TARGETS = ("baseline", "provider")
-WORKLOADS = ("chat", "stream", "azure-chat")
-# Where each workload posts: Azure's deployment path (with its required api-version) and key.
-PATHS = {"azure-chat": "/openai/deployments/" + MODEL + "/chat/completions?api-version=2024-10-21"}
+WORKLOADS = ("chat", "stream", "responses", "responses-stream", "azure-chat")
+# Where each workload posts: the Responses API, or Azure's deployment path (with its required
+# api-version) and key; the rest, chat completions.
+PATHS = {
+    "responses": "/v1/responses",
+    "responses-stream": "/v1/responses",
+    "azure-chat": "/openai/deployments/" + MODEL + "/chat/completions?api-version=2024-10-21",
+}
 WORKLOAD_HEADERS = {"azure-chat": {"api-key": "bench-key", "Content-Type": "application/json"}}
+
+
+def is_stream(workload: str) -> bool:
+    return workload.endswith("stream")
+
+
+def api_of(workload: str) -> str:
+    """The API a workload calls: `responses` for the Responses workloads, else `chat`."""
+    return "responses" if workload.startswith("responses") else "chat"
 
 
 @dataclass(slots=True)
@@ -177,25 +194,28 @@ def make_server(target: str, provider_cmd: str | None = None) -> Server:
 
 def request_body(workload: str, i: int) -> bytes:
     """A short prompt, distinct per request so the provider's content and fingerprints vary."""
-    body: dict[str, Any] = {
-        "model": MODEL,
-        "messages": [{"role": "user", "content": f"Write one sentence about item {i}."}],
-        "max_tokens": MAX_TOKENS,
-    }
-    if workload == "stream":
+    prompt = f"Write one sentence about item {i}."
+    body: dict[str, Any]
+    if api_of(workload) == "responses":
+        body = {"model": MODEL, "input": prompt, "max_output_tokens": MAX_TOKENS}
+    else:
+        body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}], "max_tokens": MAX_TOKENS}
+    if is_stream(workload):
         body["stream"] = True
     return orjson.dumps(body)
 
 
-def count_stream(body: bytes) -> tuple[int, bool]:
-    """(content chunks, saw `data: [DONE]`) of one SSE body."""
+def count_stream(body: bytes, api: str = "chat") -> tuple[int, bool]:
+    """(content chunks, saw the stream's last event: `data: [DONE]`, or the Responses API's
+    `response.completed` / `response.incomplete`) of one SSE body."""
+    content = _RESPONSES_CONTENT if api == "responses" else _CONTENT
     chunks = 0
     done = False
     for event in body.split(b"\n\n"):
-        at = event.find(_CONTENT)
-        if at >= 0 and event[at + len(_CONTENT) : at + len(_CONTENT) + 1] != b'"':
+        at = event.find(content)
+        if at >= 0 and event[at + len(content) : at + len(content) + 1] != b'"':
             chunks += 1
-        elif event == _DONE:
+        elif event == _DONE or event.startswith(_RESPONSES_DONE):
             done = True
     return chunks, done
 
@@ -225,7 +245,8 @@ class Load:
 
     async def drive(self, workload: str, n: int, seconds: float) -> LoadResult:
         """Requests until `n` were started or `seconds` have passed."""
-        stream = workload == "stream"
+        stream = is_stream(workload)
+        api = api_of(workload)
         latencies: list[float] = []
         counts = {"next": 0, "chunks": 0, "errors": 0}
         clock = time.perf_counter
@@ -248,7 +269,7 @@ class Load:
                     continue
                 ok = resp.status == 200
                 if stream:
-                    chunks, done = count_stream(resp.body)
+                    chunks, done = count_stream(resp.body, api)
                     counts["chunks"] += chunks
                     ok = ok and done
                 if ok:
@@ -300,7 +321,7 @@ async def measure(server: Server, workload: str, settings: Settings) -> Measurem
     done = len(run.latencies)
     if done == 0:
         raise RuntimeError(f"{server.name} answered no {workload} request:\n{server.stderr_tail()}")
-    stream = workload == "stream"
+    stream = is_stream(workload)
     return Measurement(
         target=server.name,
         workload=workload,

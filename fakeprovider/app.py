@@ -9,6 +9,8 @@ from aiohttp import web
 
 from fakeprovider import control
 from fakeprovider.dialects import DIALECTS, Dialect, azure, by_headers
+from fakeprovider.dialects.openai_responses import OpenAIResponses
+from fakeprovider.dialects.openai_responses import routes as responses_routes
 from fakeprovider.errors import ProviderError, model_not_found
 from fakeprovider.serving.handler import json_response, serve
 from fakeprovider.state import ProviderState
@@ -66,6 +68,10 @@ def create_app(state: ProviderState) -> web.Application:
     app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
     for path, name in azure.ROUTES:
         app.router.add_post(path, partial(serve, state=state, dialect=DIALECTS[name]))
+    # The Responses API keeps this state's responses: served by an instance holding its store.
+    responses = OpenAIResponses(state.responses)
+    app.router.add_post("/v1/responses", partial(serve, state=state, dialect=responses))
+    responses_routes.add_routes(app, state, responses)  # after POST /v1/responses: same prefix
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model}", model)
     control.add_routes(app, state)

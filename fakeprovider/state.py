@@ -17,6 +17,7 @@ from fakeprovider.accounting.prefix_cache import PrefixCache
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue
 from fakeprovider.clock import ScenarioClock
 from fakeprovider.content import ContentPools
+from fakeprovider.dialects.openai_responses.store import DEFAULT_MAX_RESPONSES, ResponseStore
 from fakeprovider.engine import Engine
 from fakeprovider.rng import DigestRandom
 from fakeprovider.scenario import CompiledScenario, Scenario
@@ -40,6 +41,7 @@ class ProviderConfig:
     ledger_max_records: int = 100_000
     control_token: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
+    responses_store_max: int = DEFAULT_MAX_RESPONSES  # Responses API: the newest N kept
 
 
 class ProviderState:
@@ -66,6 +68,7 @@ class ProviderState:
         self.ledger = Ledger(config.ledger_max_records, config.ledger_path)
         self.metrics = ProviderMetrics()
         self.prefix_cache = PrefixCache()
+        self.responses = ResponseStore(config.responses_store_max)
         self._attempts: dict[str, tuple[int, float]] = {}  # key: (attempts so far, when the last came)
         self._time_source = time_source
         self.stopping = False  # set when the server begins to stop
@@ -104,12 +107,13 @@ class ProviderState:
         self.reset()
 
     def reset(self) -> None:
-        """Back to the scenario in force: added rules dropped; ledger, hits, attempts, quotas
-        and caches cleared; the scenario clock restarted."""
+        """Back to the scenario in force: added rules dropped; ledger, hits, attempts, quotas,
+        caches and stored responses cleared; the scenario clock restarted."""
         self.engine.reset()
         self.limiter.clear()
         self.ledger.clear()
         self.prefix_cache.clear()
+        self.responses.clear()
         self._attempts.clear()
         self.clock.start()
         self.started_at = time.time()

@@ -18,6 +18,7 @@ from aiohttp import web
 from openai import AsyncOpenAI
 
 from sampleapp import prompt
+from sampleapp.answer import AnswerRoute
 from sampleapp.chat import Chat
 from sampleapp.config import AppConfig, ConfigSource, api_base, config_from
 from sampleapp.embed import Embed
@@ -55,6 +56,7 @@ def make_app(
     app.router.add_post("/summarize", Summarize(llm, routes.summarize, assembler).handle)
     app.router.add_post("/extract", Extract(llm, routes.extract, assembler).handle)
     app.router.add_post("/chat", Chat(llm, routes.chat, assembler).handle)
+    app.router.add_post("/answer", AnswerRoute(llm, routes.answer, assembler).handle)
     app.router.add_post("/embed", Embed(llm, routes.embed).handle)
     app.router.add_get("/health", _health)
     app.on_response_prepare.append(echo_request_id)

@@ -58,6 +58,12 @@ class ChatConfig(_Strict):
     max_output_tokens: int = Field(default=300, ge=1)
 
 
+class AnswerConfig(_Strict):
+    timeout_s: float = Field(default=10.0, gt=0)
+    max_input_tokens: int = Field(default=2000, ge=1)
+    max_output_tokens: int = Field(default=120, ge=16, description="the Responses API's floor is 16")
+
+
 class EmbedConfig(_Strict):
     timeout_s: float = Field(default=5.0, gt=0)
     max_texts: int = Field(default=64, ge=1)
@@ -69,6 +75,7 @@ class RoutesConfig(_Strict):
     summarize: SummarizeConfig = Field(default_factory=SummarizeConfig)
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     chat: ChatConfig = Field(default_factory=ChatConfig)
+    answer: AnswerConfig = Field(default_factory=AnswerConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
 
 

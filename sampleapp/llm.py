@@ -1,6 +1,7 @@
 """The kinds of provider call the app makes: chat completion (plain or with a forced tool call),
-chat stream, embeddings. Each one shapes its request (tags, output cap, per-call timeout) and
-hands it to the one degradation policy (`policy.py`) as an `attempt(model, timeout_s)`.
+chat stream, a Responses API answer, embeddings. Each one shapes its request (tags, output cap,
+per-call timeout) and hands it to the one degradation policy (`policy.py`) as an
+`attempt(model, timeout_s)`.
 
 Kept apart from the policy so that adding a call kind never touches the retry loop, and the
 loop is tested once for all of them.
@@ -20,6 +21,7 @@ from openai.types.chat import (
     ChatCompletionToolChoiceOptionParam,
     ChatCompletionToolParam,
 )
+from openai.types.responses import Response
 
 from sampleapp.policy import Answer, Budget, Deadline, Policy, ProviderBroke, Stage
 
@@ -121,6 +123,32 @@ class LLM:
                 await stream.close()
                 raise
             return OpenedStream(stream, first)
+
+        return await self.policy.run(deadline, self.policy.chat_stages(), attempt, budget)
+
+    async def respond(
+        self,
+        tags: CallTags,
+        deadline: Deadline,
+        instructions: str,
+        question: str,
+        max_output_tokens: int,
+        *,
+        budget: Budget | None = None,
+    ) -> Answer[Response]:
+        """One Responses API answer, kept nowhere provider-side (`store: false`)."""
+        headers, cap = self.headers(tags), self.output_cap(max_output_tokens)
+
+        async def attempt(model: str, timeout_s: float) -> Response:
+            return await self.client.responses.create(
+                model=model,
+                instructions=instructions,
+                input=question,
+                max_output_tokens=cap,
+                store=False,
+                extra_headers=headers,
+                timeout=timeout_s,
+            )
 
         return await self.policy.run(deadline, self.policy.chat_stages(), attempt, budget)
 

@@ -32,6 +32,18 @@ _CHUNKS: list[dict[str, object]] = [
     {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
     {"choices": [], "usage": _USAGE},
 ]
+# What the SDK reads of a Responses object (it is not validated: the fields of a real one).
+_RESPONSE = {
+    "id": "warm",
+    "object": "response",
+    "created_at": 0,
+    "model": "warm",
+    "status": "completed",
+    "output": [],
+    "parallel_tool_calls": True,
+    "tool_choice": "auto",
+    "tools": [],
+}
 _EMBEDDINGS = {
     "object": "list",
     "data": [{"object": "embedding", "index": 0, "embedding": [0.0]}],
@@ -43,6 +55,8 @@ _EMBEDDINGS = {
 def _answer(request: httpx2.Request) -> httpx2.Response:
     if request.url.path.endswith("/embeddings"):
         return httpx2.Response(200, json=_EMBEDDINGS)
+    if request.url.path.endswith("/responses"):
+        return httpx2.Response(200, json=_RESPONSE)
     if orjson.loads(request.content).get("stream"):
         head: dict[str, object] = {
             "id": "warm",
@@ -56,7 +70,8 @@ def _answer(request: httpx2.Request) -> httpx2.Response:
 
 
 async def warm_sdk() -> None:
-    """One streamed chat, one tool call and one embedding through a throwaway client."""
+    """One streamed chat, one tool call, one Responses answer and one embedding through a
+    throwaway client."""
     transport = httpx2.MockTransport(_answer)
     client = AsyncOpenAI(
         base_url="http://warmup.invalid/v1",
@@ -83,6 +98,15 @@ async def warm_sdk() -> None:
             max_tokens=1,
             tools=[TOOL],
             tool_choice=TOOL_CHOICE,
+            extra_headers=headers,
+            timeout=5,
+        )
+        await client.responses.create(
+            model="gpt-4o",
+            instructions="hi",
+            input="hi",
+            max_output_tokens=16,
+            store=False,
             extra_headers=headers,
             timeout=5,
         )

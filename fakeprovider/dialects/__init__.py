@@ -13,12 +13,14 @@ from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
+from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.registry import Registry
 
 __all__ = ["DIALECTS", "ChatDialect", "Dialect", "EmbeddingsDialect", "by_headers"]
 
 DIALECTS: Registry[Dialect] = Registry("dialect")
 DIALECTS.add(OpenAIChat.api, OpenAIChat())  # the first one answers what no header claims
+DIALECTS.add(OpenAIResponses.api, OpenAIResponses())  # keeps nothing: app.py serves the state's store
 DIALECTS.add(OpenAIEmbeddings.api, OpenAIEmbeddings())
 DIALECTS.add(AnthropicMessages.api, AnthropicMessages())
 DIALECTS.add(AzureChat.api, AzureChat())

@@ -8,7 +8,8 @@ its provider's bytes; serving, faults, quotas and the ledger never name a provid
   caller's tags, retry count and key; `new_request_id`, `request_id_headers` name the call.
 - Answer (`ChatDialect`): `new_meta`, then `render_body` (`render_json` as bytes) or
   `render_sse` (timed `Chunk`s, paced by serving); `stream_error` is the mid-stream error frame
-  and `mid_stream_error` the error a provider fails with mid-answer.
+  (given the stream's request and meta, which a numbered stream continues) and
+  `mid_stream_error` the error a provider fails with mid-answer.
 - Errors: `error_message` (the words, also the ledger's), `error_body`, `error_headers`
   (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
 - Models: `model_json`, `model_list` for `GET /v1/models[/{id}]`; `catalogue_api` says which
@@ -152,7 +153,8 @@ class ChatDialect(Dialect):
     def render_sse(self, req: ChatRequest, plan: Plan, usage: Usage, meta: ResponseMeta) -> Iterator[Chunk]:
         raise NotImplementedError
 
-    def stream_error(self, error: ProviderError) -> bytes:
+    def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
+        """The frame(s) that end the stream `render_sse(req, …, meta)` began with `error`."""
         raise NotImplementedError
 
 

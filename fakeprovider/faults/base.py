@@ -49,7 +49,7 @@ Answer = ProviderError | CutConnection | Hold
 class FaultContext:
     """What a fault may read about the call it acts on."""
 
-    api: str  # the dialect's name: openai.chat | openai.embeddings | anthropic.messages
+    api: str  # the dialect's name: openai.chat | openai.responses | openai.embeddings | …
     model: str
     context_window: int
     input_tokens: int

@@ -102,7 +102,7 @@ async def send_stream(
             if plan.tail_delay > 0:
                 await state.sleep(plan.tail_delay)
             error = out.error()
-            await resp.write(out.dialect.stream_error(error))
+            await resp.write(out.dialect.stream_error(error, out.req, out.meta))
             call.error = out.dialect.error_message(error)
         elif plan.ending in ("drop", "reset"):
             call.bill(progress.tokens)

@@ -98,7 +98,7 @@ class AnthropicStream:
         yield Chunk(0.0, _event("message_delta", delta_body))
         yield Chunk(0.0, b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
 
-    def stream_error(self, error: ProviderError) -> bytes:
+    def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The mid-stream `error` event, in Anthropic's error shape."""
         return _event("error", anthropic_error_json(error))
 

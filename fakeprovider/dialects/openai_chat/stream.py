@@ -88,7 +88,7 @@ class OpenAIStream:
             yield Chunk(0.0, b"data: " + orjson.dumps(body) + b"\n\n")
         yield Chunk(0.0, b"data: [DONE]\n\n")
 
-    def stream_error(self, error: ProviderError) -> bytes:
+    def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The mid-stream error chunk: OpenAI's error object on a `data:` line."""
         return b"data: " + orjson.dumps(openai_error_json(error)) + b"\n\n"
 

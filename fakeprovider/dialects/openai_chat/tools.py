@@ -25,15 +25,21 @@ def tool_specs(body: Mapping[str, Any]) -> list[ToolSpec]:
                 f"Missing required parameter: 'tools[{i}].function.name'.",
                 param=f"tools[{i}].function.name",
             )
-        params = fn.get("parameters") or {"type": "object", "properties": {}}
-        if not isinstance(params, dict):
-            raise invalid(
-                f"Invalid schema for function '{fn['name']}': parameters must be a JSON Schema object.",
-                param=f"tools[{i}].function.parameters",
-                code="invalid_function_parameters",
-            )
-        out.append(ToolSpec(fn["name"], params))
+        out.append(function_spec(fn["name"], fn.get("parameters"), f"tools[{i}].function.parameters"))
     return out
+
+
+def function_spec(name: str, parameters: Any, where: str) -> ToolSpec:
+    """One function tool; its `parameters` (absent: none) must be a JSON Schema object, found at
+    `where` in the request (chat nests functions, the Responses API does not)."""
+    params = parameters or {"type": "object", "properties": {}}
+    if not isinstance(params, dict):
+        raise invalid(
+            f"Invalid schema for function '{name}': parameters must be a JSON Schema object.",
+            param=where,
+            code="invalid_function_parameters",
+        )
+    return ToolSpec(name, params)
 
 
 def tool_choice(body: Mapping[str, Any], tools: list[ToolSpec]) -> str:
