@@ -125,6 +125,19 @@ def test_loopback_hosts_are_told_apart(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk on demand)")
+def test_serve_with_its_ledger_on_a_full_disk_answers_says_so_once_and_stops_with_0() -> None:
+    with _serve("--ledger", "/dev/full") as (proc, line):
+        url = _url_of(line)
+        for _ in range(3):
+            assert _chat(url)["object"] == "chat.completion"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=STOP_TIMEOUT_S)
+        assert proc.returncode == 0
+        assert "Traceback" not in err
+        assert err.count("ledger file /dev/full: No space left on device") == 1
+
+
 def test_serve_on_a_port_in_use_exits_2_naming_the_port() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
