@@ -18,8 +18,9 @@ from fakeprovider import FakeProviderThread
 from fakeprovider.accounting.ledger import LedgerRecord
 from sampleapp import SampleApp
 
-# Overrides that keep the tests quick without changing what they show.
-QUICK: dict[str, Any] = {"retry": {"call_timeout_s": 1.0}}
+# Overrides that keep the tests quick without changing what they show: a call timeout shorter
+# than the default, yet long enough that a call on a busy machine (4 test workers) is not cut.
+QUICK: dict[str, Any] = {"retry": {"call_timeout_s": 3.0}}
 
 
 @dataclass
