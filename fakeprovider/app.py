@@ -72,6 +72,10 @@ def create_app(state: ProviderState) -> web.Application:
     responses = OpenAIResponses(state.responses)
     app.router.add_post("/v1/responses", partial(serve, state=state, dialect=responses))
     responses_routes.add_routes(app, state, responses)  # after POST /v1/responses: same prefix
+    on_azure = azure.AzureResponses(state.responses)
+    for path in azure.RESPONSES_PATHS:
+        app.router.add_post(path, partial(serve, state=state, dialect=on_azure))
+        responses_routes.add_routes(app, state, on_azure, prefix=path)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model}", model)
     control.add_routes(app, state)

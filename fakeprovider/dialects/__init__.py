@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fakeprovider.dialects.anthropic import AnthropicMessages
-from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings
+from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings, AzureResponses
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
@@ -25,6 +25,7 @@ DIALECTS.add(OpenAIEmbeddings.api, OpenAIEmbeddings())
 DIALECTS.add(AnthropicMessages.api, AnthropicMessages())
 DIALECTS.add(AzureChat.api, AzureChat())
 DIALECTS.add(AzureEmbeddings.api, AzureEmbeddings())
+DIALECTS.add(AzureResponses.api, AzureResponses())  # keeps nothing: app.py serves the state's store
 
 
 def by_headers(headers: Mapping[str, str], *, by_key: bool) -> Dialect:

@@ -1,5 +1,5 @@
-"""Azure OpenAI's surfaces: OpenAI's chat completions (annotated with content-filter results)
-and embeddings, each reached through a deployment."""
+"""Azure OpenAI's surfaces: OpenAI's chat completions (annotated with content-filter results),
+embeddings and the Responses API, each reached through a deployment."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from fakeprovider.dialects.base import Chunk, EmbeddingRequest, ResponseMeta, Us
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_chat.body import text_completion
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
+from fakeprovider.dialects.openai_responses import OpenAIResponses
+from fakeprovider.dialects.openai_responses.request import ResponsesRequest
 from fakeprovider.plan import Plan
 from fakeprovider.request import ChatRequest
 
@@ -81,3 +83,20 @@ class AzureEmbeddings(AzureWire, OpenAIEmbeddings):
 def _annotated(chunk: Chunk, finish: str | None) -> Chunk:
     chunk.data = annotate_choice(chunk.data, finish)
     return chunk
+
+
+class AzureResponses(AzureWire, OpenAIResponses):
+    """The Responses API on Azure: the deployment is the body's `model` (the SDK posts to
+    `/openai/responses?api-version=…`, or to the v1 API's `/openai/v1/responses`)."""
+
+    api = "azure.responses"
+    operation = "Responses_Create"
+    kind = "chat"
+
+    def parse(
+        self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]
+    ) -> ResponsesRequest:
+        body, deployment = self.deployment_body(body, catalogue, match)
+        req = super().parse(body, catalogue, match)
+        req.deployment = deployment
+        return req

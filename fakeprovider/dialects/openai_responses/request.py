@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -87,6 +87,7 @@ def previous_not_found(response_id: str) -> ProviderError:
 class ResponsesReader:
     """The request side of `OpenAIResponses`: a request body in, a `ResponsesRequest` out."""
 
+    api: ClassVar[str]
     store: ResponseStore
 
     def parse(
@@ -138,7 +139,7 @@ class ResponsesReader:
         # Over the body's few keys, not the echoed names: a request sends three or four.
         echo = {name: value for name, value in body.items() if name in ECHOED}
         return ResponsesRequest(  # positional, in field order: cheaper than keywords
-            "openai.responses",  # api
+            self.api,  # api (a surface built on this one keeps its own name)
             info,  # model
             stream,
             prompt,  # prompt_ids

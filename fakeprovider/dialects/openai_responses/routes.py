@@ -65,11 +65,13 @@ class _Routes:
         return self._answer(request, {"object": "response.input_tokens", "input_tokens": req.input_tokens})
 
 
-def add_routes(app: web.Application, state: ProviderState, dialect: OpenAIResponses) -> None:
-    """Register the Responses routes other than `POST /v1/responses` (registered first: the
-    router then tries it before the `{response_id}` pattern that shares its prefix)."""
+def add_routes(
+    app: web.Application, state: ProviderState, dialect: OpenAIResponses, prefix: str = "/v1/responses"
+) -> None:
+    """Register the Responses routes other than `POST {prefix}` (registered first: the router
+    then tries it before the `{response_id}` pattern that shares its prefix)."""
     routes = _Routes(state, dialect)
     # `input_tokens` first: `{response_id}` would match it too.
-    app.router.add_post("/v1/responses/input_tokens", routes.count)
-    app.router.add_get("/v1/responses/{response_id}", routes.get)
-    app.router.add_delete("/v1/responses/{response_id}", routes.delete)
+    app.router.add_post(prefix + "/input_tokens", routes.count)
+    app.router.add_get(prefix + "/{response_id}", routes.get)
+    app.router.add_delete(prefix + "/{response_id}", routes.delete)

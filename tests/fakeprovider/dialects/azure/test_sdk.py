@@ -190,3 +190,43 @@ def test_a_path_azure_does_not_serve_is_resource_not_found_for_an_azure_key() ->
         )
         assert resp.status_code == 404
         assert resp.json() == {"error": {"code": "404", "message": "Resource not found"}}
+
+
+def test_the_responses_api_through_azure_is_recorded_as_azure_responses_and_kept() -> None:
+    with serve() as served:
+        client = azure(served)
+        reply = client.responses.create(model="gpt-4o", input="Say something, please.")
+        assert reply.status == "completed"
+        assert reply.output_text
+        # Stored on the Azure surface, read back and forgotten there.
+        assert client.responses.retrieve(reply.id).id == reply.id
+        client.responses.delete(reply.id)
+        with pytest.raises(openai.NotFoundError):
+            client.responses.retrieve(reply.id)
+        (record,) = served.records(1)
+        assert (record.api, record.model, record.deployment, record.status) == (
+            "azure.responses",
+            "gpt-4o",
+            "gpt-4o",
+            200,
+        )
+
+
+def test_a_streamed_azure_response_and_its_unknown_deployment() -> None:
+    with serve() as served:
+        client = azure(served)
+        with client.responses.stream(model="gpt-4o", input="Say something, please.") as stream:
+            final = stream.get_final_response()
+        assert final.status == "completed"
+        with pytest.raises(openai.NotFoundError) as info:
+            client.responses.create(model="no-such-deployment", input="hi")
+        assert info.value.code == "DeploymentNotFound"
+        resp = served.http().post(
+            "/openai/responses", json={"model": "gpt-4o", "input": "hi"}, headers={"api-key": "k"}
+        )
+        assert resp.status_code == 400
+        assert resp.json()["error"]["code"] == "MissingApiVersionParameter"
+        v1 = openai.OpenAI(base_url=served.url + "/openai/v1/", api_key="k", max_retries=0)
+        served._closers.append(v1)
+        assert v1.responses.create(model="gpt-4o", input="hi").output_text
+        assert [r.api for r in served.records(4)][-1] == "azure.responses"
