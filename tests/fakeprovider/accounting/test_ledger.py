@@ -332,15 +332,17 @@ def _wait_for_record(provider: FakeProviderThread, timeout_s: float = 2.0) -> Le
     raise AssertionError("no ledger record within the timeout")
 
 
+PACED_REPLY = " ".join(f"Sentence number {i} of a long scripted answer." for i in range(30))
+# A paced model: instant first token, then 100 tokens per second, always saying PACED_REPLY.
+PACED: dict[str, Any] = {
+    "models": {"paced": {"like": "gpt-4o-mini", "ttft_ms": 0, "tokens_per_s": 100, "jitter_ms": 0}},
+    "responses": [{"match": {"model": "paced"}, "reply": {"content": PACED_REPLY}}],
+}
+
+
 def test_client_cancel_mid_stream_bills_tokens_sent() -> None:
-    reply = " ".join(f"Sentence number {i} of a long scripted answer." for i in range(30))
-    scenario = {
-        # A paced model: instant first token, then 100 tokens per second.
-        "models": {"paced": {"like": "gpt-4o-mini", "ttft_ms": 0, "tokens_per_s": 100, "jitter_ms": 0}},
-        "responses": [{"match": {"model": "paced"}, "reply": {"content": reply}}],
-    }
-    full = tokens.count(reply, "o200k_base")
-    with FakeProviderThread(latency="realistic", scenario=scenario) as provider:
+    full = tokens.count(PACED_REPLY, "o200k_base")
+    with FakeProviderThread(latency="realistic", scenario=PACED) as provider:
         client = openai.OpenAI(base_url=provider.url + "/v1", api_key="sk-test", max_retries=0)
         try:
             stream = client.chat.completions.create(
@@ -365,13 +367,8 @@ def test_client_cancel_mid_stream_bills_tokens_sent() -> None:
 
 
 def test_client_timeout_on_a_non_streamed_call_bills_tokens_generated_so_far() -> None:
-    reply = " ".join(f"Sentence number {i} of a long scripted answer." for i in range(30))
-    scenario = {
-        "models": {"paced": {"like": "gpt-4o-mini", "ttft_ms": 0, "tokens_per_s": 100, "jitter_ms": 0}},
-        "responses": [{"match": {"model": "paced"}, "reply": {"content": reply}}],
-    }
-    full = tokens.count(reply, "o200k_base")
-    with FakeProviderThread(latency="realistic", scenario=scenario) as provider:
+    full = tokens.count(PACED_REPLY, "o200k_base")
+    with FakeProviderThread(latency="realistic", scenario=PACED) as provider:
         client = openai.OpenAI(base_url=provider.url + "/v1", api_key="sk-test", max_retries=0, timeout=0.3)
         try:
             with pytest.raises(openai.APITimeoutError):
