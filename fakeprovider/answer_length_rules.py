@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fakeprovider.answer_length import DEFAULT_LENGTH, AnswerLength, LengthSampler, changed
-from fakeprovider.request import Tags
+from fakeprovider.generation.answer_length import DEFAULT_LENGTH, AnswerLength, LengthSampler, changed
+from fakeprovider.generation.request import Tags
 from fakeprovider.rules import Match
 
 

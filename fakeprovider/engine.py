@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fakeprovider.clock import ScenarioClock
 from fakeprovider.faults import FaultKind, build
 from fakeprovider.faults.base import FaultContext
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 from fakeprovider.rules import FaultRule
 
 

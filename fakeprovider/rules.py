@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fakeprovider.faults import REGISTRY, FaultParams
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 
 
 class Match(BaseModel):

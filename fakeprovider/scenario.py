@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fakeprovider.answer_length_rules import AnswerLengths, AnswerLengthSpec
 from fakeprovider.catalogue import Catalogue, ModelOverride
-from fakeprovider.plan import Reply
-from fakeprovider.request import Tags
+from fakeprovider.generation.plan import Reply
+from fakeprovider.generation.request import Tags
 from fakeprovider.rules import FaultRule, LimitSpec, Match
 from fakeprovider.yaml_input import InputTooLarge, load_yaml
 

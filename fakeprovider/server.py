@@ -9,10 +9,10 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
-from fakeprovider import tokens
 from fakeprovider.app import create_app
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
 from fakeprovider.clock import VirtualTime
+from fakeprovider.generation import tokens
 from fakeprovider.resources import quiet_resource_errors
 from fakeprovider.scenario import (
     CompiledScenario,

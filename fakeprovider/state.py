@@ -16,10 +16,10 @@ from fakeprovider.accounting.metrics import ProviderMetrics
 from fakeprovider.accounting.prefix_cache import PrefixCache
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue
 from fakeprovider.clock import ScenarioClock
-from fakeprovider.content import ContentPools
 from fakeprovider.dialects.openai_responses.store import DEFAULT_MAX_RESPONSES, ResponseStore
 from fakeprovider.engine import Engine
-from fakeprovider.rng import DigestRandom
+from fakeprovider.generation.content import ContentPools
+from fakeprovider.generation.rng import DigestRandom
 from fakeprovider.scenario import CompiledScenario, Scenario
 from fakeprovider.serving.pacing import Pacer
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from fakeprovider.errors import ProviderError, QuotaRefusal, RetryAfter
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 from fakeprovider.rules import LimitSpec
 
 WINDOW_S = 60.0

@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 from fakeprovider.accounting.limits import Headroom
 from fakeprovider.catalogue import Catalogue, ModelInfo
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan
-from fakeprovider.request import ChatRequest, Tags
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ChatRequest, Tags
 
 NO_PARAMS: Mapping[str, str] = {}
 

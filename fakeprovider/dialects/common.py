@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fakeprovider import tokens
 from fakeprovider.errors import invalid
-from fakeprovider.request import Tags
+from fakeprovider.generation import tokens
+from fakeprovider.generation.request import Tags
 
 # Pseudo-token ids stand for the chat framing tokens, so the prompt-prefix cache sees the
 # message boundaries; they are counted but never decoded.

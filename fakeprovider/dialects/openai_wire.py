@@ -22,8 +22,8 @@ from fakeprovider.errors import (
     QuotaRefusal,
     RateLimited,
 )
-from fakeprovider.ids import random_lower_id
-from fakeprovider.request import Tags
+from fakeprovider.generation.ids import random_lower_id
+from fakeprovider.generation.request import Tags
 
 _TYPE: dict[ErrorKind, str] = {
     "invalid_request": "invalid_request_error",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fakeprovider import tokens
-from fakeprovider.plan import Event, Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation import tokens
+from fakeprovider.generation.plan import Event, Plan, TextDelta, ToolArgsDelta, ToolCallStart
 
 
 def relayout(plan: Plan, events: list[Event]) -> Plan:

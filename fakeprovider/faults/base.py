@@ -16,8 +16,8 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ChatRequest
 
 
 class FaultParams(BaseModel):

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Literal
 
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
-from fakeprovider.plan import Plan
+from fakeprovider.generation.plan import Plan
 
 
 class ContentFilterParams(FaultParams):

@@ -11,7 +11,7 @@ import orjson
 from fakeprovider.faults._corrupt import break_json, with_wrong_type, without_required
 from fakeprovider.faults._edit import with_text
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
-from fakeprovider.plan import Event, Plan, TextDelta
+from fakeprovider.generation.plan import Event, Plan, TextDelta
 
 
 class MalformedOutputParams(FaultParams):

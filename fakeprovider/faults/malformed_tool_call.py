@@ -11,7 +11,7 @@ import orjson
 from fakeprovider.faults._corrupt import as_object, break_json, with_wrong_type, without_required
 from fakeprovider.faults._edit import with_tool_args
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
-from fakeprovider.plan import Plan, ToolCallStart
+from fakeprovider.generation.plan import Plan, ToolCallStart
 
 
 class MalformedToolCallParams(FaultParams):

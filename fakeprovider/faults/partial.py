@@ -14,7 +14,7 @@ from pydantic import Field
 
 from fakeprovider.faults._edit import cut_after_tokens
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
-from fakeprovider.plan import Plan
+from fakeprovider.generation.plan import Plan
 
 
 class PartialParams(FaultParams):

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from fakeprovider.faults.base import FaultContext, FaultKind, FaultParams, register
-from fakeprovider.plan import Plan
+from fakeprovider.generation.plan import Plan
 
 
 class SlowParams(FaultParams):

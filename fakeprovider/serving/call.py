@@ -11,10 +11,10 @@ from aiohttp import web
 from fakeprovider.accounting.ledger import LedgerRecord, Outcome
 from fakeprovider.dialects.base import Dialect
 from fakeprovider.errors import ProviderError
-from fakeprovider.events import ToolCallStart
+from fakeprovider.generation.events import ToolCallStart
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import Tags
 from fakeprovider.model_info import ModelInfo
-from fakeprovider.plan import Plan
-from fakeprovider.request import Tags
 from fakeprovider.state import ProviderState
 
 _NO_TAGS = Tags()  # Tags are frozen, so one instance serves every untagged call

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from fakeprovider.dialects.base import ChatDialect, Chunk, ResponseMeta, Usage
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ChatRequest
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.direct import json_answer
 from fakeprovider.serving.pacing import Progress, play_by_sleeping

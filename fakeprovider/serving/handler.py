@@ -18,7 +18,7 @@ from aiohttp import web
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect, Usage
 from fakeprovider.errors import ProviderError, context_length
 from fakeprovider.faults.base import FaultContext
-from fakeprovider.plan import build_plan
+from fakeprovider.generation.plan import build_plan
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.delivery import Outgoing, internal_error_message, send_stream, send_whole
 from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults

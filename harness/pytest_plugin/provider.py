@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from fakeprovider import tokens
 from fakeprovider.accounting.ledger import LedgerRecord
+from fakeprovider.generation import tokens
 from fakeprovider.rules import FaultRule
 from fakeprovider.scenario import Scenario, ScenarioError, format_validation_error, load_scenario
 from fakeprovider.server import FakeProviderThread

@@ -9,12 +9,12 @@ import statistics
 import openai
 import pytest
 
-from fakeprovider.answer_length import DEFAULT_LENGTH, AnswerLength
 from fakeprovider.answer_length_rules import AnswerLengths
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
-from fakeprovider.content import ContentPool
-from fakeprovider.plan import build_plan
-from fakeprovider.request import ChatRequest, Tags
+from fakeprovider.generation.answer_length import DEFAULT_LENGTH, AnswerLength
+from fakeprovider.generation.content import ContentPool
+from fakeprovider.generation.plan import build_plan
+from fakeprovider.generation.request import ChatRequest, Tags
 from fakeprovider.scenario import CompiledScenario, ScenarioError, parse_scenario
 from tests.fakeprovider.e2e import serve
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from fakeprovider import tokens
-from fakeprovider.content import ContentPool, ContentPools
+from fakeprovider.generation import tokens
+from fakeprovider.generation.content import ContentPool, ContentPools
 
 
 def test_pool_is_deterministic_per_seed() -> None:

@@ -9,7 +9,7 @@ import pytest
 from fakeprovider.clock import ScenarioClock, VirtualTime
 from fakeprovider.engine import ActiveRule, Engine, RuleError, roll
 from fakeprovider.faults.base import FaultContext
-from fakeprovider.request import Tags, ToolSpec
+from fakeprovider.generation.request import Tags, ToolSpec
 from fakeprovider.rules import FaultRule
 from tests.fakeprovider.faults.conftest import CLAUDE, context, request
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fakeprovider.pattern_strings import sample_pattern
+from fakeprovider.generation.schema.patterns import sample_pattern
 
 PATTERNS = [
     r"^[A-Z]{3}-\d{4}$",

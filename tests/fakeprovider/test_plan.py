@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
-from fakeprovider.content import ContentPool
-from fakeprovider.plan import Event, Plan, TextDelta, build_plan
-from fakeprovider.request import ChatRequest
-from fakeprovider.rng import DigestRandom
+from fakeprovider.generation.content import ContentPool
+from fakeprovider.generation.plan import Event, Plan, TextDelta, build_plan
+from fakeprovider.generation.request import ChatRequest
+from fakeprovider.generation.rng import DigestRandom
 
 
 def _plan(max_tokens: int | None = 50, key: bytes = b"plan") -> Plan:

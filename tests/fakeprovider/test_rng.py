@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from fakeprovider.rng import DigestRandom
+from fakeprovider.generation.rng import DigestRandom
 
 
 def _draws(key: bytes, n: int) -> list[float]:

@@ -12,7 +12,7 @@ import pytest
 
 from fakeprovider import FakeProviderThread
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 from fakeprovider.scenario import (
     CompiledScenario,
     Scenario,

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from fakeprovider.schema_numbers import integer_value, number_value
+from fakeprovider.generation.schema.numbers import integer_value, number_value
 
 SEEDS = range(200)
 

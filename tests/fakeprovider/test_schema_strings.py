@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fakeprovider.schema_strings import string_value
+from fakeprovider.generation.schema.strings import string_value
 
 WORDS = ("alpha", "beta", "gamma", "delta")
 SEEDS = range(50)

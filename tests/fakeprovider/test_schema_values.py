@@ -8,8 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from fakeprovider.content import ContentPools
-from fakeprovider.schema_values import SchemaError, ValueGenerator
+from fakeprovider.generation.content import ContentPools
+from fakeprovider.generation.schema.values import SchemaError, ValueGenerator
 
 POOL = ContentPools(0).get("o200k_base")
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from fakeprovider import tokens
+from fakeprovider.generation import tokens
 
 ENCODINGS = ["cl100k_base", "o200k_base"]
 
@@ -58,7 +58,8 @@ def test_encoding_is_shared_between_calls() -> None:
 def test_importing_and_loading_the_tokenizer_warns_nothing() -> None:
     # A user's suite with `filterwarnings = error` imports fakeprovider (the pytest plugin does).
     code = (
-        "from fakeprovider import tokens; tokens.count('hi', 'cl100k_base'); tokens.count('hi', 'o200k_base')"
+        "from fakeprovider.generation import tokens; "
+        "tokens.count('hi', 'cl100k_base'); tokens.count('hi', 'o200k_base')"
     )
     proc = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=60

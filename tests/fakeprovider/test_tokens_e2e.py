@@ -11,7 +11,8 @@ import anthropic
 import openai
 import pytest
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
+from fakeprovider.generation import tokens
 from tests.fakeprovider.dialects.conftest import CLAUDE
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("quiet_server")]

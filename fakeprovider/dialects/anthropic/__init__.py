@@ -17,8 +17,8 @@ from fakeprovider.dialects.anthropic.stream import AnthropicStream
 from fakeprovider.dialects.anthropic.wire import AnthropicWire
 from fakeprovider.dialects.base import ChatDialect, ResponseMeta
 from fakeprovider.dialects.common import tags_from
-from fakeprovider.ids import random_id
-from fakeprovider.request import Tags
+from fakeprovider.generation.ids import random_id
+from fakeprovider.generation.request import Tags
 
 
 class AnthropicMessages(AnthropicRequest, AnthropicBody, AnthropicStream, AnthropicWire, ChatDialect):

@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 
 from fakeprovider.dialects.base import ResponseMeta, Usage
-from fakeprovider.plan import FinishReason, Plan
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import FinishReason, Plan
+from fakeprovider.generation.request import ChatRequest
 
 STOP_REASON: dict[FinishReason, str] = {
     "stop": "end_turn",

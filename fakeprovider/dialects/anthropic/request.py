@@ -13,13 +13,13 @@ from typing import Any
 
 import orjson
 
-from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
 from fakeprovider.dialects.anthropic.params import MESSAGES
 from fakeprovider.dialects.common import message_ids, optional, positive_int, require, text_ids
 from fakeprovider.dialects.openai_params import check_params
 from fakeprovider.errors import invalid, model_not_found
-from fakeprovider.request import ChatRequest, OutputMode, ToolSpec
+from fakeprovider.generation import tokens
+from fakeprovider.generation.request import ChatRequest, OutputMode, ToolSpec
 
 
 @dataclass(slots=True)

@@ -17,8 +17,8 @@ from fakeprovider.dialects.anthropic.body import STOP_REASON, message_object
 from fakeprovider.dialects.anthropic.wire import anthropic_error_json
 from fakeprovider.dialects.base import Chunk, ResponseMeta, Usage
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.request import ChatRequest
 
 
 class AnthropicStream:

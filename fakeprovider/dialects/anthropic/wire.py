@@ -13,7 +13,7 @@ import orjson
 from fakeprovider.accounting.limits import Headroom
 from fakeprovider.dialects.base import Dialect, ceil_clean
 from fakeprovider.errors import ContextOverflow, ErrorKind, ModelMissing, ProviderError, QuotaRefusal
-from fakeprovider.ids import random_id
+from fakeprovider.generation.ids import random_id
 
 _TYPE: dict[ErrorKind, str] = {
     "invalid_request": "invalid_request_error",

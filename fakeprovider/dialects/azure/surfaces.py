@@ -23,8 +23,8 @@ from fakeprovider.dialects.openai_chat.body import text_completion
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.dialects.openai_responses.request import ResponsesRequest
-from fakeprovider.plan import Plan
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ChatRequest
 
 
 class AzureChat(AzureWire, OpenAIChat):

@@ -15,7 +15,7 @@ from fakeprovider.dialects.openai_chat.body import OpenAIBody
 from fakeprovider.dialects.openai_chat.request import OpenAIRequest
 from fakeprovider.dialects.openai_chat.stream import OpenAIStream
 from fakeprovider.dialects.openai_wire import OpenAIWire
-from fakeprovider.ids import random_id, random_lower_id
+from fakeprovider.generation.ids import random_id, random_lower_id
 
 
 class OpenAIChat(OpenAIRequest, OpenAIBody, OpenAIStream, OpenAIWire, ChatDialect):

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 from fakeprovider.dialects.base import ResponseMeta, Usage
-from fakeprovider.plan import Plan
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ChatRequest
 
 _USAGE = (
     b'{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,'

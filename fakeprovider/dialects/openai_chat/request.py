@@ -12,13 +12,13 @@ from typing import Any, ClassVar
 
 import orjson
 
-from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
 from fakeprovider.dialects.common import openai_message_ids, optional, positive_int, require, text_ids
 from fakeprovider.dialects.openai_chat.tools import check_tool_turns, tool_choice, tool_specs
 from fakeprovider.dialects.openai_params import CHAT, check_params
 from fakeprovider.errors import invalid, model_not_found
-from fakeprovider.request import ChatRequest, OutputMode
+from fakeprovider.generation import tokens
+from fakeprovider.generation.request import ChatRequest, OutputMode
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 

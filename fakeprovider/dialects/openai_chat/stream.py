@@ -16,8 +16,8 @@ from fakeprovider.dialects.base import Chunk, ResponseMeta, Usage
 from fakeprovider.dialects.openai_chat.body import usage_json
 from fakeprovider.dialects.openai_wire import openai_error_json
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.request import ChatRequest
 
 
 class OpenAIStream:

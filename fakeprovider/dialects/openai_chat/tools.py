@@ -11,7 +11,7 @@ from typing import Any
 
 from fakeprovider.dialects.common import optional
 from fakeprovider.errors import invalid
-from fakeprovider.request import ToolSpec
+from fakeprovider.generation.request import ToolSpec
 
 
 def tool_specs(body: Mapping[str, Any]) -> list[ToolSpec]:

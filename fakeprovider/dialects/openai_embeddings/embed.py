@@ -10,12 +10,12 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
 from fakeprovider.dialects.base import EmbeddingRequest
 from fakeprovider.dialects.common import optional, positive_int, require
 from fakeprovider.dialects.openai_params import EMBEDDINGS, check_params
 from fakeprovider.errors import invalid, model_not_found
+from fakeprovider.generation import tokens
 
 
 def parse(body: Mapping[str, Any], catalogue: Catalogue) -> EmbeddingRequest:

@@ -22,8 +22,8 @@ from fakeprovider.dialects.openai_responses.request import ResponsesReader
 from fakeprovider.dialects.openai_responses.store import ResponseStore
 from fakeprovider.dialects.openai_responses.stream import ResponsesStream
 from fakeprovider.dialects.openai_wire import OpenAIWire
-from fakeprovider.ids import random_lower_id
-from fakeprovider.request import Tags
+from fakeprovider.generation.ids import random_lower_id
+from fakeprovider.generation.request import Tags
 
 
 class OpenAIResponses(ResponsesReader, ResponsesBody, ResponsesStream, OpenAIWire, ChatDialect):

@@ -18,8 +18,8 @@ import orjson
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.dialects.openai_responses.request import ECHOED, ResponsesRequest
 from fakeprovider.dialects.openai_responses.store import ResponseStore, StoredResponse
-from fakeprovider.plan import Plan
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ChatRequest
 
 # Why a complete plan ends short, in the API's words (`incomplete_details.reason`).
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}

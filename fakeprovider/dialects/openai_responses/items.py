@@ -12,12 +12,12 @@ from typing import Any
 
 import orjson
 
-from fakeprovider import tokens
 from fakeprovider.dialects.common import optional
 from fakeprovider.dialects.openai_chat.tools import function_spec
 from fakeprovider.dialects.openai_responses.store import Turn
 from fakeprovider.errors import invalid
-from fakeprovider.request import OutputMode, ToolSpec
+from fakeprovider.generation import tokens
+from fakeprovider.generation.request import OutputMode, ToolSpec
 
 _ROLES = frozenset({"user", "system", "developer", "assistant"})
 _TEXT_PARTS = frozenset({"input_text", "output_text", "text", "summary_text"})

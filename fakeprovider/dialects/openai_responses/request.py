@@ -13,14 +13,14 @@ from typing import Any, ClassVar
 
 import orjson
 
-from fakeprovider import tokens
 from fakeprovider.catalogue import Catalogue
 from fakeprovider.dialects.common import openai_message_ids, require, text_ids
 from fakeprovider.dialects.openai_params import Check, check_params, decimal, integer, of_type
 from fakeprovider.dialects.openai_responses.items import function_tools, input_items, text_format, tool_choice
 from fakeprovider.dialects.openai_responses.store import ResponseStore, Turn
 from fakeprovider.errors import ProviderError, invalid, model_not_found
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation import tokens
+from fakeprovider.generation.request import ChatRequest
 
 # The request fields a response object repeats, with the API's values when they are not sent.
 ECHOED: dict[str, Any] = {

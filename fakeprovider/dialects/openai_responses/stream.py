@@ -28,8 +28,8 @@ from fakeprovider.dialects.openai_responses.request import ResponsesRequest
 from fakeprovider.dialects.openai_responses.store import ResponseStore
 from fakeprovider.dialects.openai_wire import openai_error_json
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.request import ChatRequest
 
 
 def event(meta: ResponsesMeta, kind: str, **fields: Any) -> bytes:

@@ -12,10 +12,11 @@ import anthropic
 import openai
 import pytest
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
 from fakeprovider.accounting.cardinality import MAX_TAG_VALUES, OVERFLOW
 from fakeprovider.accounting.ledger import Ledger, LedgerRecord
 from fakeprovider.accounting.metrics import ProviderMetrics
+from fakeprovider.generation import tokens
 
 SPEC_FIELDS = {
     "seq",

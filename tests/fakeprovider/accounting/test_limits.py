@@ -14,7 +14,7 @@ from fakeprovider.accounting.limits import SWEEP_AT_BUCKETS, Limiter
 from fakeprovider.clock import VirtualTime
 from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.openai_wire import duration_text
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 from fakeprovider.rules import LimitSpec
 from tests.fakeprovider.wire import Rendered
 

@@ -6,8 +6,9 @@ import anthropic
 import openai
 import pytest
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
 from fakeprovider.accounting.prefix_cache import PrefixCache
+from fakeprovider.generation import tokens
 
 # A system prompt well over 1024 tokens in both encodings.
 LONG_SYSTEM = " ".join(f"Rule {i}: answer politely and cite the handbook section {i}." for i in range(150))

@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 from pydantic import BaseModel
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
+from fakeprovider.generation import tokens
 from tests.conftest import wait_for_record
 from tests.fakeprovider.dialects.conftest import (
     CLAUDE,

@@ -15,7 +15,8 @@ import anthropic
 import openai
 import pytest
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
+from fakeprovider.generation import tokens
 from tests.fakeprovider.dialects.conftest import CLAUDE, RawResponse, post_json, raw_request
 
 CHAT = "/v1/chat/completions"

@@ -10,8 +10,8 @@ import pytest
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, ModelInfo
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.dialects.openai_chat import OpenAIChat
-from fakeprovider.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.request import ChatRequest
 
 META = ResponseMeta("chatcmpl-AbC123xyz", 1735689600, "fp_0123abcd")
 

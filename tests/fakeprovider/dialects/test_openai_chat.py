@@ -13,7 +13,8 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
+from fakeprovider.generation import tokens
 from tests.conftest import wait_for_record
 from tests.fakeprovider.dialects.conftest import WEATHER_PARAMETERS, raw_request
 

@@ -7,7 +7,8 @@ import math
 import openai
 import pytest
 
-from fakeprovider import FakeProviderThread, tokens
+from fakeprovider import FakeProviderThread
+from fakeprovider.generation import tokens
 from tests.fakeprovider.dialects.conftest import post_json
 
 CL100K = "cl100k_base"

@@ -7,12 +7,12 @@ from functools import cache
 from typing import Any
 
 from fakeprovider import faults
-from fakeprovider.answer_length import AnswerLength
 from fakeprovider.catalogue import DEFAULT_CATALOGUE, ModelInfo
-from fakeprovider.content import ContentPool
 from fakeprovider.faults.base import FaultContext, FaultKind
-from fakeprovider.plan import Plan, build_plan
-from fakeprovider.request import ApiName, ChatRequest, ToolSpec
+from fakeprovider.generation.answer_length import AnswerLength
+from fakeprovider.generation.content import ContentPool
+from fakeprovider.generation.plan import Plan, build_plan
+from fakeprovider.generation.request import ApiName, ChatRequest, ToolSpec
 
 GPT = "gpt-4o"
 CLAUDE = "claude-sonnet-4"

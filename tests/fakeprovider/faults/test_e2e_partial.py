@@ -18,11 +18,11 @@ import anthropic
 import openai
 import pytest
 
-from fakeprovider import tokens
 from fakeprovider.accounting.ledger import LedgerRecord
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
 from fakeprovider.dialects.base import Chunk
 from fakeprovider.dialects.openai_chat import OpenAIChat
+from fakeprovider.generation import tokens
 from tests.conftest import LONG_ANSWERS
 from tests.fakeprovider.e2e import (
     CLAUDE,

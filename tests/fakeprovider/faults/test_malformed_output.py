@@ -9,7 +9,7 @@ import jsonschema
 import pydantic
 import pytest
 
-from fakeprovider.plan import Plan, TextDelta
+from fakeprovider.generation.plan import Plan, TextDelta
 from tests.fakeprovider.faults.conftest import ANSWER_SCHEMA, CLAUDE, GPT, context, fault, plan_for, request
 
 SEEDS = range(8)

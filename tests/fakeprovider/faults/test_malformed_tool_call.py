@@ -9,8 +9,8 @@ import jsonschema
 import pydantic
 import pytest
 
-from fakeprovider.plan import Plan
-from fakeprovider.request import ToolSpec
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import ToolSpec
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, WEATHER, context, fault, plan_for, request
 
 SEEDS = range(8)

@@ -7,7 +7,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from fakeprovider.plan import Plan, TextDelta, ToolArgsDelta
+from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta
 from tests.fakeprovider.faults.conftest import CLAUDE, GPT, WEATHER, context, fault, plan_for, request
 
 MODES = ["drop", "reset", "error_event", "length"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from fakeprovider.plan import Plan
+from fakeprovider.generation.plan import Plan
 from tests.fakeprovider.faults.conftest import CLAUDE, context, fault, plan_for, request
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fakeprovider.dialects import DIALECTS
-from fakeprovider.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
-from fakeprovider.plan import Plan
-from fakeprovider.request import Tags
+from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.request import Tags
 from fakeprovider.serving.call import Call
 from fakeprovider.state import ProviderConfig, ProviderState
 

@@ -12,7 +12,7 @@ from fakeprovider.dialects import DIALECTS
 from fakeprovider.engine import ActiveRule
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import FaultContext
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 from fakeprovider.scenario import parse_scenario
 from fakeprovider.serving.call import Call
 from fakeprovider.serving.gate import IDLE_RNG, answer_first, fire

@@ -13,8 +13,8 @@ from fakeprovider.dialects.azure import AzureChat
 from fakeprovider.dialects.azure.filters import FILTERED_CATEGORY
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.errors import ProviderError, QuotaRefusal, RateLimited, RetryAfter, context_length
-from fakeprovider.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
-from fakeprovider.request import ChatRequest
+from fakeprovider.generation.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.request import ChatRequest
 
 CHAT = AzureChat()
 META = ResponseMeta("chatcmpl-AbC123xyz", 1735689600, "fp_0123abcd")

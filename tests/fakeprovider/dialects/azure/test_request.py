@@ -11,7 +11,7 @@ from fakeprovider.catalogue import DEFAULT_CATALOGUE
 from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings
 from fakeprovider.errors import ProviderError
-from fakeprovider.request import Tags
+from fakeprovider.generation.request import Tags
 from fakeprovider.rules import Match
 from fakeprovider.scenario import CompiledScenario, ScenarioError, parse_scenario
 

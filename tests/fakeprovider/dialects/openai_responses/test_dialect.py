@@ -9,14 +9,14 @@ from typing import Any
 import orjson
 import pytest
 
-from fakeprovider import tokens
 from fakeprovider.catalogue import DEFAULT_CATALOGUE
 from fakeprovider.dialects.base import NO_PARAMS, Usage
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.dialects.openai_responses.request import ResponsesRequest
 from fakeprovider.dialects.openai_responses.store import ResponseStore, StoredResponse, Turn
 from fakeprovider.errors import ProviderError
-from fakeprovider.plan import Plan, build_plan
+from fakeprovider.generation import tokens
+from fakeprovider.generation.plan import Plan, build_plan
 from tests.fakeprovider.faults.conftest import LONG_ANSWER, pool
 
 GPT = "gpt-4o"

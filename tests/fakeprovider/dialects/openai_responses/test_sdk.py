@@ -10,7 +10,7 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from fakeprovider import tokens
+from fakeprovider.generation import tokens
 from tests.conftest import LONG_ANSWERS
 from tests.fakeprovider.dialects.conftest import WEATHER_PARAMETERS
 from tests.fakeprovider.e2e import GPT, Served, serve

@@ -4,7 +4,7 @@ Covers what tool parameters and structured outputs use in practice (pydantic-mad
 included): `$ref`/`$defs` (recursive models too), `anyOf`/`oneOf`/`allOf`, `enum`, `const`,
 objects, arrays, strings (length, common formats, `pattern`), numbers within bounds (exclusive
 and `multipleOf` too), booleans and null. This module walks a schema's structure; a string or a
-number comes from one node alone, made by `schema_strings` and `schema_numbers`.
+number comes from one node alone, made by `strings` and `numbers`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from fakeprovider.content import ContentPool
-from fakeprovider.schema_numbers import integer_value, number_value
-from fakeprovider.schema_strings import string_value
+from fakeprovider.generation.content import ContentPool
+from fakeprovider.generation.schema.numbers import integer_value, number_value
+from fakeprovider.generation.schema.strings import string_value
 
 JsonValue = Any
 Schema = dict[str, Any]

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from fakeprovider import tokens
-from fakeprovider.answer_length import DEFAULT_SAMPLER, LengthSampler
 from fakeprovider.catalogue import ModelInfo
-from fakeprovider.content import ContentPool, Prose
-from fakeprovider.events import Event as Event
-from fakeprovider.events import TextDelta as TextDelta
-from fakeprovider.events import ToolArgsDelta as ToolArgsDelta
-from fakeprovider.events import ToolCallStart as ToolCallStart
-from fakeprovider.ids import random_id
-from fakeprovider.request import ChatRequest
-from fakeprovider.schema_values import SchemaError, ValueGenerator
+from fakeprovider.generation import tokens
+from fakeprovider.generation.answer_length import DEFAULT_SAMPLER, LengthSampler
+from fakeprovider.generation.content import ContentPool, Prose
+from fakeprovider.generation.events import Event as Event
+from fakeprovider.generation.events import TextDelta as TextDelta
+from fakeprovider.generation.events import ToolArgsDelta as ToolArgsDelta
+from fakeprovider.generation.events import ToolCallStart as ToolCallStart
+from fakeprovider.generation.ids import random_id
+from fakeprovider.generation.request import ChatRequest
+from fakeprovider.generation.schema.values import SchemaError, ValueGenerator
 
 if TYPE_CHECKING:
     from fakeprovider.errors import ProviderError

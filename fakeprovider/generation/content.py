@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from fakeprovider import tokens
-from fakeprovider.events import TextDelta
+from fakeprovider.generation import tokens
+from fakeprovider.generation.events import TextDelta
 
 POOL_SIZE = 512
 

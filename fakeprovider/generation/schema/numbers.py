@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from fakeprovider.schema_values import Schema
+    from fakeprovider.generation.schema.values import Schema
 
 _N = TypeVar("_N", int, float)
 

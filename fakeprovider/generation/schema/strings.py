@@ -1,7 +1,7 @@
 """Strings valid against a JSON Schema string node: free text, a common `format`, a `pattern`.
 
 Kept apart from the generator's walk over a schema's structure: a string is made from one node
-alone, out of the content pool's words, and a `pattern` hands over to `pattern_strings`.
+alone, out of the content pool's words, and a `pattern` hands over to `patterns`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from fakeprovider.pattern_strings import sample_pattern
+from fakeprovider.generation.schema.patterns import sample_pattern
 
 if TYPE_CHECKING:
-    from fakeprovider.schema_values import Schema
+    from fakeprovider.generation.schema.values import Schema
 
 
 def string_value(s: Schema, words: tuple[str, ...], rng: random.Random) -> str:

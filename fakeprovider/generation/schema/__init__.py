@@ -1,0 +1,1 @@
+"""JSON values generated from a JSON Schema: values (the walk), numbers, strings, patterns."""
