@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from fakeprovider.app import create_app
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.clock import VirtualTime
 from fakeprovider.generation import tokens
 from fakeprovider.resources import quiet_resource_errors

@@ -14,7 +14,7 @@ from fakeprovider.accounting.ledger import Ledger
 from fakeprovider.accounting.limits import Limiter
 from fakeprovider.accounting.metrics import ProviderMetrics
 from fakeprovider.accounting.prefix_cache import PrefixCache
-from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE, Catalogue
 from fakeprovider.clock import ScenarioClock
 from fakeprovider.dialects.openai_responses.store import DEFAULT_MAX_RESPONSES, ResponseStore
 from fakeprovider.engine import Engine

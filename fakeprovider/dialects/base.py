@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fakeprovider.accounting.limits import Headroom
-from fakeprovider.catalogue import Catalogue, ModelInfo
+from fakeprovider.catalogue.families import Catalogue
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.errors import ProviderError
 from fakeprovider.generation.plan import Plan
 from fakeprovider.generation.request import ChatRequest, Tags

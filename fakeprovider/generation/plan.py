@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from fakeprovider.catalogue import ModelInfo
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.generation import tokens
 from fakeprovider.generation.answer_length import DEFAULT_SAMPLER, LengthSampler
 from fakeprovider.generation.content import ContentPool, Prose

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fakeprovider.catalogue import ModelInfo
+from fakeprovider.catalogue.info import ModelInfo
 
 ApiName = str  # a registered dialect's name: "openai.chat", "anthropic.messages", …
 OutputMode = Literal["text", "json_object", "json_schema"]

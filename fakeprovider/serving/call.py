@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from fakeprovider.accounting.ledger import LedgerRecord, Outcome
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.dialects.base import Dialect
 from fakeprovider.errors import ProviderError
 from fakeprovider.generation.events import ToolCallStart
 from fakeprovider.generation.plan import Plan
 from fakeprovider.generation.request import Tags
-from fakeprovider.model_info import ModelInfo
 from fakeprovider.state import ProviderState
 
 _NO_TAGS = Tags()  # Tags are frozen, so one instance serves every untagged call

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeGuard, TypeVar
 
-from fakeprovider.catalogue import Catalogue, ModelInfo
+from fakeprovider.catalogue.families import Catalogue
+from fakeprovider.catalogue.info import ModelInfo
 from harness.routes.cost import WorstCase
 from harness.routes.spec import Route, RoutesFile
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue, ModelInfo
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE, Catalogue
+from fakeprovider.catalogue.info import ModelInfo
 from harness.routes.spec import Route
 
 

@@ -13,7 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE, Catalogue
 from harness.routes import checks_budget, checks_ops  # noqa: F401  (they register the items)
 from harness.routes.checklist import CHECKLIST, Context, ItemResult, judge
 from harness.routes.cost import Uncomputable, WorstCase, worst_case

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from harness.experiment.load import validate_experiment
 from harness.experiment.model import RequestSpec
 from harness.routes.clauses import contract

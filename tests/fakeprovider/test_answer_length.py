@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from fakeprovider.answer_length_rules import AnswerLengths
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.generation.answer_length import DEFAULT_LENGTH, AnswerLength
 from fakeprovider.generation.content import ContentPool
 from fakeprovider.generation.plan import build_plan

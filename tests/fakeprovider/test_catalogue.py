@@ -9,7 +9,8 @@ import anthropic.types
 import openai.types
 import pytest
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE, Catalogue, ModelInfo, ModelOverride
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE, Catalogue
+from fakeprovider.catalogue.info import ModelInfo, ModelOverride
 
 
 def _literal_ids(annotation: Any) -> list[str]:

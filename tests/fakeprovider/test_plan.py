@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.generation.content import ContentPool
 from fakeprovider.generation.plan import Event, Plan, TextDelta, build_plan
 from fakeprovider.generation.request import ChatRequest

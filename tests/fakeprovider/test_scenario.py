@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from fakeprovider import FakeProviderThread
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.generation.request import Tags
 from fakeprovider.scenario import (
     CompiledScenario,

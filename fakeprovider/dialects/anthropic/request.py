@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue
+from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.dialects.anthropic.params import MESSAGES
 from fakeprovider.dialects.common import message_ids, optional, positive_int, require, text_ids
 from fakeprovider.dialects.openai_params import check_params

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue
+from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.dialects.azure.filters import (
     PROMPT_CHUNK,
     PROMPT_RESULTS,

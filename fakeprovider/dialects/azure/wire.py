@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue, Kind
+from fakeprovider.catalogue.families import Catalogue
+from fakeprovider.catalogue.info import Kind
 from fakeprovider.dialects.openai_wire import OpenAIWire
 from fakeprovider.errors import ProviderError, QuotaRefusal, RateLimited, invalid
 

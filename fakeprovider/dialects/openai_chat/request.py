@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue
+from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.dialects.common import openai_message_ids, optional, positive_int, require, text_ids
 from fakeprovider.dialects.openai_chat.tools import check_tool_turns, tool_choice, tool_specs
 from fakeprovider.dialects.openai_params import CHAT, check_params

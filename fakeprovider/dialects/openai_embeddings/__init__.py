@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue
+from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.dialects.base import EmbeddingRequest, EmbeddingsDialect
 from fakeprovider.dialects.openai_embeddings import embed
 from fakeprovider.dialects.openai_wire import OpenAIWire

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from fakeprovider.catalogue import Catalogue
+from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.dialects.base import EmbeddingRequest
 from fakeprovider.dialects.common import optional, positive_int, require
 from fakeprovider.dialects.openai_params import EMBEDDINGS, check_params

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from fakeprovider.catalogue import Catalogue
+from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.dialects.common import openai_message_ids, require, text_ids
 from fakeprovider.dialects.openai_params import Check, check_params, decimal, integer, of_type
 from fakeprovider.dialects.openai_responses.items import function_tools, input_items, text_format, tool_choice

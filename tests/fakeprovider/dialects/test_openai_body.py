@@ -7,7 +7,8 @@ import dataclasses
 import orjson
 import pytest
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE, ModelInfo
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.generation.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart

@@ -7,7 +7,8 @@ from functools import cache
 from typing import Any
 
 from fakeprovider import faults
-from fakeprovider.catalogue import DEFAULT_CATALOGUE, ModelInfo
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.faults.base import FaultContext, FaultKind
 from fakeprovider.generation.answer_length import AnswerLength
 from fakeprovider.generation.content import ContentPool

@@ -19,7 +19,7 @@ import openai
 import pytest
 
 from fakeprovider.accounting.ledger import LedgerRecord
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.dialects.base import Chunk
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.generation import tokens

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from harness.routes.cost import Uncomputable, worst_case
 from harness.routes.load import validate_routes
 from harness.routes.spec import Route

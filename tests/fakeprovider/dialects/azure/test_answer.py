@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.dialects.azure import AzureChat
 from fakeprovider.dialects.azure.filters import FILTERED_CATEGORY
 from fakeprovider.dialects.base import ResponseMeta, Usage

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings
 from fakeprovider.errors import ProviderError

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from fakeprovider.catalogue import DEFAULT_CATALOGUE
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.dialects.base import NO_PARAMS, Usage
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.dialects.openai_responses.request import ResponsesRequest

@@ -6,7 +6,7 @@ models, then Anthropic models.
 
 from __future__ import annotations
 
-from fakeprovider.model_info import Api, ModelInfo
+from fakeprovider.catalogue.info import Api, ModelInfo
 
 _OAI: Api = "openai"
 _ANT: Api = "anthropic"

@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from fakeprovider.model_info import Api, Kind, ModelInfo, ModelOverride
-from fakeprovider.model_table import BUILT_IN_MODELS
+from fakeprovider.catalogue.info import Api, Kind, ModelInfo, ModelOverride
+from fakeprovider.catalogue.table import BUILT_IN_MODELS
 
 __all__ = ["DEFAULT_CATALOGUE", "Api", "Catalogue", "Kind", "ModelInfo", "ModelOverride"]
 
