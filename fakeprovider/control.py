@@ -14,8 +14,8 @@ import orjson
 from aiohttp import web
 
 from fakeprovider.accounting.metrics import CONTENT_TYPE
-from fakeprovider.engine import RuleError
 from fakeprovider.scenario import ScenarioError, parse_rule, parse_scenario, scenario_json
+from fakeprovider.scenario.engine import RuleError
 from fakeprovider.state import ProviderState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

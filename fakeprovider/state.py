@@ -17,10 +17,10 @@ from fakeprovider.accounting.prefix_cache import PrefixCache
 from fakeprovider.catalogue.families import DEFAULT_CATALOGUE, Catalogue
 from fakeprovider.clock import ScenarioClock
 from fakeprovider.dialects.openai_responses.store import DEFAULT_MAX_RESPONSES, ResponseStore
-from fakeprovider.engine import Engine
 from fakeprovider.generation.content import ContentPools
 from fakeprovider.generation.rng import DigestRandom
 from fakeprovider.scenario import CompiledScenario, Scenario
+from fakeprovider.scenario.engine import Engine
 from fakeprovider.serving.pacing import Pacer
 
 Latency = Literal["realistic", "none"]

@@ -16,7 +16,7 @@ from typing import Literal
 
 from fakeprovider.errors import ProviderError, QuotaRefusal, RetryAfter
 from fakeprovider.generation.request import Tags
-from fakeprovider.rules import LimitSpec
+from fakeprovider.scenario.rules import LimitSpec
 
 WINDOW_S = 60.0
 

@@ -13,9 +13,9 @@ import random
 
 from aiohttp import web
 
-from fakeprovider.engine import ActiveRule
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import CutConnection, FaultContext, Hold
+from fakeprovider.scenario.engine import ActiveRule
 from fakeprovider.serving.call import Call
 from fakeprovider.serving.transport import ConnectionCut, cut_connection
 from fakeprovider.state import ProviderState

@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fakeprovider.rules import FaultRule
+from fakeprovider.scenario.rules import FaultRule
 from harness.contract import REGISTRY as CLAUSES
 from harness.contract import Clause
 from harness.network.spec import ToxicSpec

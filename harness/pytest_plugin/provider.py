@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from fakeprovider.accounting.ledger import LedgerRecord
 from fakeprovider.generation import tokens
-from fakeprovider.rules import FaultRule
 from fakeprovider.scenario import Scenario, ScenarioError, format_validation_error, load_scenario
+from fakeprovider.scenario.rules import FaultRule
 from fakeprovider.server import FakeProviderThread
 from fakeprovider.state import Latency
 from harness.errors import ProviderError

@@ -9,13 +9,13 @@ import statistics
 import openai
 import pytest
 
-from fakeprovider.answer_length_rules import AnswerLengths
 from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.generation.answer_length import DEFAULT_LENGTH, AnswerLength
 from fakeprovider.generation.content import ContentPool
 from fakeprovider.generation.plan import build_plan
 from fakeprovider.generation.request import ChatRequest, Tags
 from fakeprovider.scenario import CompiledScenario, ScenarioError, parse_scenario
+from fakeprovider.scenario.answer_length_rules import AnswerLengths
 from tests.fakeprovider.e2e import serve
 
 HI = [{"role": "user", "content": "hi"}]

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from fakeprovider.clock import ScenarioClock, VirtualTime
-from fakeprovider.engine import ActiveRule, Engine, RuleError, roll
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.request import Tags, ToolSpec
-from fakeprovider.rules import FaultRule
+from fakeprovider.scenario.engine import ActiveRule, Engine, RuleError, roll
+from fakeprovider.scenario.rules import FaultRule
 from tests.fakeprovider.faults.conftest import CLAUDE, context, request
 
 TAGS = Tags(route="summarize", feature="digest", tenant="acme")

@@ -15,7 +15,7 @@ from fakeprovider.clock import VirtualTime
 from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.openai_wire import duration_text
 from fakeprovider.generation.request import Tags
-from fakeprovider.rules import LimitSpec
+from fakeprovider.scenario.rules import LimitSpec
 from tests.fakeprovider.wire import Rendered
 
 ACME = Tags(route="search", feature="ask", tenant="acme")

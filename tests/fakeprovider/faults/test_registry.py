@@ -7,7 +7,7 @@ import pytest
 
 from fakeprovider import faults
 from fakeprovider.faults.base import FaultKind, FaultParams, register
-from fakeprovider.rules import FaultRule
+from fakeprovider.scenario.rules import FaultRule
 
 SPEC_KINDS = [
     "http_error",

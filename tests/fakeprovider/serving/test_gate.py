@@ -9,11 +9,11 @@ from aiohttp.test_utils import make_mocked_request
 
 from fakeprovider.clock import VirtualTime
 from fakeprovider.dialects import DIALECTS
-from fakeprovider.engine import ActiveRule
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.request import Tags
 from fakeprovider.scenario import parse_scenario
+from fakeprovider.scenario.engine import ActiveRule
 from fakeprovider.serving.call import Call
 from fakeprovider.serving.gate import IDLE_RNG, answer_first, fire
 from fakeprovider.state import ProviderConfig, ProviderState

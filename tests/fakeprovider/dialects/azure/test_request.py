@@ -12,8 +12,8 @@ from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings
 from fakeprovider.errors import ProviderError
 from fakeprovider.generation.request import Tags
-from fakeprovider.rules import Match
 from fakeprovider.scenario import CompiledScenario, ScenarioError, parse_scenario
+from fakeprovider.scenario.rules import Match
 
 CHAT = AzureChat()
 EMBEDDINGS = AzureEmbeddings()

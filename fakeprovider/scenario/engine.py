@@ -11,7 +11,7 @@ from fakeprovider.clock import ScenarioClock
 from fakeprovider.faults import FaultKind, build
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.request import Tags
-from fakeprovider.rules import FaultRule
+from fakeprovider.scenario.rules import FaultRule
 
 
 class RuleError(ValueError):

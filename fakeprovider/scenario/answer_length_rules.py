@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fakeprovider.generation.answer_length import DEFAULT_LENGTH, AnswerLength, LengthSampler, changed
 from fakeprovider.generation.request import Tags
-from fakeprovider.rules import Match
+from fakeprovider.scenario.rules import Match
 
 
 class LengthRule(BaseModel):

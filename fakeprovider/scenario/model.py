@@ -11,12 +11,12 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fakeprovider.answer_length_rules import AnswerLengths, AnswerLengthSpec
 from fakeprovider.catalogue.families import Catalogue
 from fakeprovider.catalogue.info import ModelOverride
 from fakeprovider.generation.plan import Reply
 from fakeprovider.generation.request import Tags
-from fakeprovider.rules import FaultRule, LimitSpec, Match
+from fakeprovider.scenario.answer_length_rules import AnswerLengths, AnswerLengthSpec
+from fakeprovider.scenario.rules import FaultRule, LimitSpec, Match
 from fakeprovider.yaml_input import InputTooLarge, load_yaml
 
 
