@@ -101,7 +101,8 @@ def test_request_ids_are_distinct_version_4_uuids() -> None:
     assert len(set(ids)) == len(ids)
     for rid in ids:
         parsed = uuid.UUID(rid)
-        assert str(parsed) == rid and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == rid
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
 
 
 def test_rules_match_azure_by_surface_or_as_a_family() -> None:
