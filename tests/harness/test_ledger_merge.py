@@ -96,6 +96,19 @@ def _records_file(path: Path, t0: float, ids: list[str]) -> None:
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
+def _experiment_file(path: Path, contract: list[dict[str, Any]]) -> Path:
+    """A one-second locust experiment on /chat with `contract`."""
+    exp = {
+        "title": "merged",
+        "target": {"url": "http://127.0.0.1:9", "request": {"path": "/chat"}},
+        "load": {"engine": "locust", "rate": 10, "users": 1},
+        "phases": [{"name": "steady", "duration_s": 1}],
+        "contract": contract,
+    }
+    path.write_text(yaml.safe_dump(exp))
+    return path
+
+
 @pytest.mark.parametrize(("cap", "status"), [(1, 1), (2, 0)])
 def test_merged_ledger_evaluates_the_contract_of_a_locust_run(
     replicas: tuple[FakeProviderThread, FakeProviderThread], tmp_path: Path, cap: int, status: int
@@ -109,18 +122,7 @@ def test_merged_ledger_evaluates_the_contract_of_a_locust_run(
     wait_for_record(b, 2)
     records = tmp_path / "records.jsonl"
     _records_file(records, t0, ["r-1", "r-2"])
-    exp = tmp_path / "exp.yaml"
-    exp.write_text(
-        yaml.safe_dump(
-            {
-                "title": "merged",
-                "target": {"url": "http://127.0.0.1:9", "request": {"path": "/chat"}},
-                "load": {"engine": "locust", "rate": 10, "users": 1},
-                "phases": [{"name": "steady", "duration_s": 1}],
-                "contract": [{"retries": {"max_attempts_per_request": cap}}],
-            }
-        )
-    )
+    exp = _experiment_file(tmp_path / "exp.yaml", [{"retries": {"max_attempts_per_request": cap}}])
     journal = tmp_path / "journal.json"
     argv = ["ledger", "merge", a.url, b.url, "--experiment", str(exp), "--records", str(records)]
     assert main([*argv, "--json", str(journal)]) == status
@@ -175,22 +177,11 @@ def test_records_and_a_ledger_saved_before_the_section_10_clauses_evaluate_them(
         for i in range(4)
     ]
     ledger.write_text("".join(json.dumps(c) + "\n" for c in calls))
-    exp = tmp_path / "exp.yaml"
     contract = [
         {"amplification": {"phase": "steady", "max_calls_per_request": 1}},  # 4 calls / 4 requests
         {"budget": {"max_input_tokens_per_call": 302}},  # the call of 303 tokens is over
     ]
-    exp.write_text(
-        yaml.safe_dump(
-            {
-                "title": "old files",
-                "target": {"url": "http://127.0.0.1:9", "request": {"path": "/chat"}},
-                "load": {"engine": "locust", "rate": 10, "users": 1},
-                "phases": [{"name": "steady", "duration_s": 1}],
-                "contract": contract,
-            }
-        )
-    )
+    exp = _experiment_file(tmp_path / "exp.yaml", contract)
     journal = tmp_path / "journal.json"
     argv = ["ledger", "merge", str(ledger), "--experiment", str(exp), "--records", str(records)]
     assert main([*argv, "--json", str(journal)]) == 1
