@@ -47,6 +47,8 @@ class LedgerRecord:
     finish_reason: str | None
     error: str | None = None
     deployment: str | None = None  # the deployment the caller named (Azure), else null
+    # Prompt tokens written to an explicit cache (Anthropic's cache_control); part of input_tokens.
+    cache_creation_tokens: int = 0
 
     @classmethod
     def blank(cls) -> LedgerRecord:
