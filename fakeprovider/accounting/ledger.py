@@ -124,6 +124,7 @@ def record_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         "finish_reason": data.get("finish_reason"),
         "error": data.get("error"),
         "deployment": data.get("deployment"),
+        "cache_creation_tokens": int(data.get("cache_creation_tokens") or 0),
     }
 
 

@@ -51,7 +51,7 @@ def _provider_record(seq: int) -> dict[str, Any]:
     rec.status, rec.outcome = 200, "partial" if seq == 2 else "ok"
     rec.fault = {"rule": "outage/cut", "kind": "partial"} if seq == 2 else None
     rec.ttft_ms, rec.duration_ms, rec.finish_reason = 120.0, 200.0, "stop"
-    rec.error, rec.deployment = None, None
+    rec.error, rec.deployment, rec.cache_creation_tokens = None, None, 0
     return rec.as_dict()
 
 
@@ -123,7 +123,15 @@ def test_a_ledger_call_reads_derived_facts_from_the_one_record() -> None:
 
 
 def test_a_journal_without_the_newest_fields_loads_with_defaults_and_re_evaluates() -> None:
-    newest = ("deployment", "cached_tokens", "ttft_ms", "stream", "idempotency_key", "sdk_retry_count")
+    newest = (
+        "deployment",
+        "cached_tokens",
+        "cache_creation_tokens",
+        "ttft_ms",
+        "stream",
+        "idempotency_key",
+        "sdk_retry_count",
+    )
     ledger = [{k: v for k, v in _provider_record(i).items() if k not in newest} for i in range(4)]
     saved = _journal_run(ledger, [_request(i) for i in range(4)])  # no `tail`, no `stream_end`
     run = Run.from_dict(saved)
