@@ -8,7 +8,7 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.dialects import DIALECTS, Dialect, azure, by_headers
+from fakeprovider.dialects import DIALECTS, Dialect, azure, bedrock, by_headers
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.dialects.openai_responses import routes as responses_routes
 from fakeprovider.errors import ProviderError, model_not_found
@@ -68,6 +68,7 @@ def create_app(state: ProviderState) -> web.Application:
     app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
     for path, name in azure.ROUTES:
         app.router.add_post(path, partial(serve, state=state, dialect=DIALECTS[name]))
+    app.router.add_post(bedrock.ROUTE, partial(serve, state=state, dialect=DIALECTS["bedrock.converse"]))
     # The Responses API keeps this state's responses: served by an instance holding its store.
     responses = OpenAIResponses(state.responses)
     app.router.add_post("/v1/responses", partial(serve, state=state, dialect=responses))
