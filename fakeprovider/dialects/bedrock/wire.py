@@ -96,11 +96,13 @@ class BedrockWire(Dialect):
     catalogue_api = "bedrock"
 
     def sdk_retry_count(self, headers: Mapping[str, str]) -> int | None:
-        # botocore: `amz-sdk-request: attempt=2; max=5` (attempt 1 is the first try).
+        # botocore: `amz-sdk-request: attempt=1; max=3`, and on a retry with the deadline first
+        # (`ttl=20261207T172852Z; attempt=2; max=3`); attempt 1 is the first try.
         given = headers.get("amz-sdk-request")
-        if given is None or not given.startswith("attempt="):
+        start = -1 if given is None else given.find("attempt=")
+        if given is None or start < 0:
             return None
-        attempt = given[8:].split(";", 1)[0]
+        attempt = given[start + 8 :].split(";", 1)[0]
         return int(attempt) - 1 if attempt.isdigit() and attempt != "0" else None
 
     def api_key(self, headers: Mapping[str, str]) -> str:

@@ -141,7 +141,12 @@ def test_structured_output_reads_the_schema_string() -> None:
 
 @pytest.mark.parametrize(
     ("headers", "count"),
-    [({"amz-sdk-request": "attempt=1; max=3"}, 0), ({"amz-sdk-request": "attempt=3; max=3"}, 2), ({}, None)],
+    [
+        ({"amz-sdk-request": "attempt=1; max=3"}, 0),
+        ({"amz-sdk-request": "ttl=20261207T172852Z; attempt=3; max=3"}, 2),
+        ({"amz-sdk-request": "max=3"}, None),
+        ({}, None),
+    ],
 )
 def test_the_sdk_attempt_header_gives_the_retry_count(headers: dict[str, str], count: int | None) -> None:
     assert CONVERSE.sdk_retry_count(headers) == count
