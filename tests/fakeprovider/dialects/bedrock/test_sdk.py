@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -182,3 +183,19 @@ async def test_pydantic_ai_bedrock_converse_model_completes_a_tool_call() -> Non
             ("bedrock.converse", "tool_calls"),
             ("bedrock.converse", "stop"),
         ]
+
+
+def test_the_docs_bedrock_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).parents[4] / "docs" / "provider.md").read_text()
+    example = text.split("### AWS Bedrock Converse", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    with serve() as served:
+        scope: dict[str, Any] = {}
+        exec(example.replace("PORT", served.url.rsplit(":", 1)[1]), scope)
+        scope["client"].close()
+        records = served.records(2)
+        assert [(r.api, r.stream) for r in records] == [
+            ("bedrock.converse", False),
+            ("bedrock.converse", True),
+        ]
+        assert records[0].tags["route"] == "summarize"
+        assert "metadata" in capsys.readouterr().out
