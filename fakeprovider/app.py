@@ -45,6 +45,7 @@ def _unmatched(catch_all: web.AbstractResource) -> Callable[[web.Request], Await
         request_id = request.headers.get("x-request-id") or dialect.new_request_id()
         headers = {"x-request-id": request_id}  # first, whatever else the dialect names it
         headers.update(dialect.request_id_headers(request_id))
+        dialect.error_headers(error, headers)  # where the error's name is a header (Bedrock's)
         return web.Response(
             status=status, body=dialect.error_body(error), content_type="application/json", headers=headers
         )

@@ -95,6 +95,15 @@ class BedrockRequest:
         )
 
 
+def _object(value: Any, path: str) -> dict[str, Any]:
+    """`value` where a structure is expected (None: an empty one)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise constraint(path, value, "Member must be a structure")
+    return value
+
+
 def _list(body: Mapping[str, Any], name: str) -> list[Any]:
     value = body.get(name)
     if value is None:
@@ -116,9 +125,7 @@ def _inference(
     body: Mapping[str, Any], model_max: int
 ) -> tuple[int | None, OutputMode, dict[str, Any] | None]:
     """`inferenceConfig`'s output cap (checked against the model's) and `outputConfig`'s format."""
-    config = body.get("inferenceConfig") or {}
-    if not isinstance(config, dict):
-        raise constraint("inferenceConfig", config, "Member must be a structure")
+    config = _object(body.get("inferenceConfig"), "inferenceConfig")
     _number(config, "temperature", 0, 1)
     _number(config, "topP", 0, 1)
     max_tokens = config.get("maxTokens")
@@ -136,11 +143,12 @@ def _inference(
     stops = config.get("stopSequences")
     if stops is not None and (not isinstance(stops, list) or not all(isinstance(s, str) for s in stops)):
         raise constraint("inferenceConfig.stopSequences", stops, "Member must be a list of strings")
-    output = body.get("outputConfig") or {}
-    fmt = output.get("textFormat") if isinstance(output, dict) else None
-    if fmt is None:
+    output = _object(body.get("outputConfig"), "outputConfig")
+    fmt = _object(output.get("textFormat"), "outputConfig.textFormat")
+    if not fmt:
         return max_tokens, "text", None
-    raw = fmt.get("structure", {}).get("jsonSchema", {}).get("schema") if isinstance(fmt, dict) else None
+    structure = _object(fmt.get("structure"), "outputConfig.textFormat.structure")
+    raw = _object(structure.get("jsonSchema"), "outputConfig.textFormat.structure.jsonSchema").get("schema")
     try:
         schema = orjson.loads(raw) if isinstance(raw, str) else None
     except orjson.JSONDecodeError:
@@ -181,10 +189,10 @@ def _content_text(content: list[Any], where: str) -> tuple[str, int, bool]:
 
 
 def _tools(body: Mapping[str, Any]) -> tuple[list[ToolSpec], str]:
-    config = body.get("toolConfig")
-    if config is None:
+    config = _object(body.get("toolConfig"), "toolConfig")
+    if not config:
         return [], "auto"
-    if not isinstance(config, dict) or not isinstance(config.get("tools"), list):
+    if not isinstance(config.get("tools"), list):
         raise constraint("toolConfig.tools", None, "Member must not be null")
     out: list[ToolSpec] = []
     for i, tool in enumerate(config["tools"]):
@@ -195,7 +203,8 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[ToolSpec], str]:
             raise constraint(
                 f"toolConfig.tools.{i + 1}.member.toolSpec.name", None, "Member must not be null"
             )
-        schema = (spec.get("inputSchema") or {}).get("json") or {"type": "object", "properties": {}}
+        where = f"toolConfig.tools.{i + 1}.member.toolSpec.inputSchema"
+        schema = _object(spec.get("inputSchema"), where).get("json") or {"type": "object", "properties": {}}
         if not isinstance(schema, dict):
             raise constraint(
                 f"toolConfig.tools.{i + 1}.member.toolSpec.inputSchema.json",
@@ -203,12 +212,12 @@ def _tools(body: Mapping[str, Any]) -> tuple[list[ToolSpec], str]:
                 "Member must be an object",
             )
         out.append(ToolSpec(spec["name"], schema))
-    choice = config.get("toolChoice")
-    if choice is None or "auto" in choice:
+    choice = _object(config.get("toolChoice"), "toolConfig.toolChoice")
+    if not choice or "auto" in choice:
         return out, "auto"
     if "any" in choice:
         return out, "required"
-    name = (choice.get("tool") or {}).get("name") if isinstance(choice, dict) else None
+    name = _object(choice.get("tool"), "toolConfig.toolChoice.tool").get("name")
     if name in {t.name for t in out}:
         return out, str(name)
     raise invalid(

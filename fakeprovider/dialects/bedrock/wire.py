@@ -94,6 +94,8 @@ class BedrockWire(Dialect):
     """Ids, keys, retries and errors as Bedrock's runtime API gives them."""
 
     catalogue_api = "bedrock"
+    # What marks a path this provider does not serve (InvokeModel, say) as an AWS SDK's call.
+    key_header = "amz-sdk-invocation-id"
 
     def sdk_retry_count(self, headers: Mapping[str, str]) -> int | None:
         # botocore: `amz-sdk-request: attempt=1; max=3`, and on a retry with the deadline first

@@ -103,6 +103,18 @@ def test_max_tokens_and_the_system_prompt_are_read() -> None:
         ),
         ({"messages": HELLO, "toolConfig": {"tools": [{"toolSpec": {}}]}}, "toolConfig.tools.1.member"),
         ({"messages": HELLO, "toolConfig": {**WEATHER, "toolChoice": {"tool": {"name": "x"}}}}, "toolChoice"),
+        ({"messages": HELLO, "inferenceConfig": 5}, "at 'inferenceConfig' failed"),
+        ({"messages": HELLO, "toolConfig": "weather"}, "at 'toolConfig' failed"),
+        ({"messages": HELLO, "toolConfig": {**WEATHER, "toolChoice": "auto"}}, "at 'toolConfig.toolChoice'"),
+        ({"messages": HELLO, "outputConfig": {"textFormat": {"structure": 1}}}, "textFormat.structure'"),
+        (
+            {"messages": HELLO, "outputConfig": {"textFormat": {"type": "json_schema"}}},
+            "outputConfig.textFormat",
+        ),
+        (
+            {"messages": HELLO, "toolConfig": {"tools": [{"toolSpec": {"name": "w", "inputSchema": []}}]}},
+            "toolSpec.inputSchema'",
+        ),
     ],
 )
 def test_a_bad_field_is_refused_naming_it(body: dict[str, Any], words: str) -> None:

@@ -199,3 +199,10 @@ def test_the_docs_bedrock_example_runs_as_written(capsys: pytest.CaptureFixture[
         ]
         assert records[0].tags["route"] == "summarize"
         assert "metadata" in capsys.readouterr().out
+
+
+def test_an_operation_not_served_is_resource_not_found_in_bedrocks_shape() -> None:
+    with serve() as served:
+        client = bedrock(served)
+        with pytest.raises(client.exceptions.ResourceNotFoundException, match="Invalid URL"):
+            client.invoke_model(modelId=SONNET, body=b"{}")
