@@ -97,6 +97,10 @@ class BedrockWire(Dialect):
     # What marks a path this provider does not serve (InvokeModel, say) as an AWS SDK's call.
     key_header = "amz-sdk-invocation-id"
 
+    # botocore's `amz-sdk-invocation-id` names one call across its retries, but it is random
+    # per call: as the request id it would make a rule's seeded `probability` roll differ from
+    # run to run. The body's fingerprint names the request instead, and `amz-sdk-request` says
+    # which calls are retries of it (`sdk_retry_count`), so attempts still count 1, 2, 3.
     def sdk_retry_count(self, headers: Mapping[str, str]) -> int | None:
         # botocore: `amz-sdk-request: attempt=1; max=3`, and on a retry with the deadline first
         # (`ttl=20261207T172852Z; attempt=2; max=3`); attempt 1 is the first try.

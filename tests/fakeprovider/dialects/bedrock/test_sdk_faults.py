@@ -3,6 +3,7 @@ boto3 as the exception Bedrock would cause, and the ledger counts every attempt.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -173,6 +174,22 @@ def test_throttling_is_retried_by_botocore_and_every_attempt_is_in_the_ledger(mo
         assert [r.status for r in records] == [429, 200]
         assert [r.sdk_retry_count for r in records] == [0, 1]
         assert [r.attempt for r in records] == [1, 2]
+        assert records[0].fingerprint == records[1].fingerprint
+
+
+def test_a_probability_roll_is_the_same_on_every_run_of_the_same_requests() -> None:
+    rule = {"probability": 0.5, "fault": {"kind": "http_error", "status": 500}}
+    statuses = []
+    for _ in range(2):
+        with serve(faults(rule), seed=3) as served:
+            client = bedrock(served)
+            for i in range(8):
+                with contextlib.suppress(client.exceptions.InternalServerException):
+                    messages = [{"role": "user", "content": [{"text": f"Question {i}"}]}]
+                    client.converse(modelId=NOVA, messages=messages)
+            statuses.append([r.status for r in served.records(8)])
+    assert statuses[0] == statuses[1]
+    assert set(statuses[0]) == {200, 500}
 
 
 def test_model_not_ready_is_retried_until_the_model_answers() -> None:
