@@ -71,12 +71,14 @@ def bedrock_message(error: ProviderError) -> str:
     name, _ = exception(error)
     if error.kind == "context_length":
         return "Input is too long for requested model."
+    if error.kind == "model_not_found":
+        return "The provided model identifier is invalid."
     if error.kind == "quota" and isinstance(error.detail, QuotaRefusal) and error.detail.what == "tokens":
         return "Too many tokens, please wait before trying again."
     words = _WORDS.get(name)
     if words is not None:
         return words
-    return error.message or "The provided model identifier is invalid."
+    return error.message
 
 
 def stream_exception(error: ProviderError) -> str:

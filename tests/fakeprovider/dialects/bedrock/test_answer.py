@@ -13,7 +13,7 @@ from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.dialects.base import Usage
 from fakeprovider.dialects.bedrock import BedrockConverse
 from fakeprovider.dialects.bedrock.eventstream import event_headers, frame
-from fakeprovider.errors import ProviderError, QuotaRefusal, context_length
+from fakeprovider.errors import ProviderError, QuotaRefusal, context_length, model_not_found
 from fakeprovider.generation.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.request import ChatRequest
 
@@ -137,6 +137,7 @@ def test_a_cut_stream_stops_after_its_events() -> None:
         (ProviderError(400, "invalid_request", "bad"), "ValidationException", 400),
         (context_length("nova-pro", 300_000, 400_000), "ValidationException", 400),
         (ProviderError(413, "too_large", "big"), "ValidationException", 400),
+        (model_not_found("mistral.x-v1:0"), "ValidationException", 400),
     ],
 )
 def test_an_error_is_the_bedrock_exception_with_its_status(
@@ -147,6 +148,10 @@ def test_an_error_is_the_bedrock_exception_with_its_status(
     assert headers["x-amzn-ErrorType"].split(":")[0] == exception
     assert CONVERSE.error_status(error) == status
     assert json.loads(CONVERSE.error_body(error)) == {"message": CONVERSE.error_message(error)}
+
+
+def test_a_model_not_found_is_worded_as_an_invalid_model_identifier() -> None:
+    assert CONVERSE.error_message(model_not_found("x")) == "The provided model identifier is invalid."
 
 
 def test_a_token_quota_says_too_many_tokens() -> None:
