@@ -185,6 +185,16 @@ async def test_pydantic_ai_bedrock_converse_model_completes_a_tool_call() -> Non
         ]
 
 
+async def test_pydantic_ai_streams_through_converse_stream() -> None:
+    with serve() as served:
+        model = BedrockConverseModel(SONNET, provider=BedrockProvider(bedrock_client=bedrock(served)))
+        async with Agent(model).run_stream("Say something, please.") as run:
+            text = await run.get_output()
+        assert text
+        record = served.last()
+        assert (record.api, record.stream, record.finish_reason) == ("bedrock.converse", True, "stop")
+
+
 def test_the_docs_bedrock_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     text = (Path(__file__).parents[4] / "docs" / "provider.md").read_text()
     example = text.split("### AWS Bedrock Converse", 1)[1].split("```python", 1)[1].split("```", 1)[0]
