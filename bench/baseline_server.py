@@ -3,7 +3,8 @@
 `POST /v1/chat/completions` reads the body and answers a fixed body: a chat completion as JSON,
 or (when the body asks for `"stream": true`) 50 fixed content chunks and `data: [DONE]` as SSE,
 each chunk a separate `await resp.write(...)`. `POST /openai/deployments/{deployment}/chat/
-completions` answers that completion as Azure annotates it (content-filter results). Same server
+completions` answers that completion as Azure annotates it (content-filter results);
+`POST /model/{modelId}/converse-stream` answers Bedrock's event stream of 50 text deltas. Same server
 settings as `rehearse serve` (AppRunner, no access log, handler cancellation), so the difference
 is the provider's own work.
 
@@ -20,6 +21,8 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
+from fakeprovider.dialects.bedrock.eventstream import CONTENT_TYPE as EVENT_STREAM
+from fakeprovider.dialects.bedrock.eventstream import event_headers, frame
 from fakeprovider.dialects.openai_responses.request import ECHOED
 
 CHUNKS = 50
@@ -160,6 +163,21 @@ RESPONSE_EVENTS = (
     _event("response.output_item.done", CHUNKS + 5, output_index=0, item=RESPONSE_OBJECT["output"]),
     _event("response.incomplete", CHUNKS + 6, response=RESPONSE_OBJECT),
 )
+# Bedrock's converse-stream: the same 50 words as text delta frames, then the stream's end.
+_BEDROCK_USAGE = {"inputTokens": 14, "outputTokens": CHUNKS, "totalTokens": 14 + CHUNKS}
+BEDROCK_EVENTS = (
+    frame(event_headers("messageStart"), b'{"role":"assistant"}'),
+    *(
+        frame(
+            event_headers("contentBlockDelta"),
+            orjson.dumps({"contentBlockIndex": 0, "delta": {"text": " word" if i else "word"}}),
+        )
+        for i in range(CHUNKS)
+    ),
+    frame(event_headers("contentBlockStop"), b'{"contentBlockIndex":0}'),
+    frame(event_headers("messageStop"), b'{"stopReason":"max_tokens"}'),
+    frame(event_headers("metadata"), orjson.dumps({"usage": _BEDROCK_USAGE, "metrics": {"latencyMs": 0}})),
+)
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
@@ -188,11 +206,22 @@ async def azure_chat_completions(request: web.Request) -> web.StreamResponse:
     return web.Response(body=AZURE_COMPLETION, content_type="application/json")
 
 
+async def bedrock_converse_stream(request: web.Request) -> web.StreamResponse:
+    await request.read()
+    resp = web.StreamResponse(status=200, headers={"Content-Type": EVENT_STREAM})
+    await resp.prepare(request)
+    for event in BEDROCK_EVENTS:
+        await resp.write(event)
+    await resp.write_eof()
+    return resp
+
+
 async def serve(host: str, port: int) -> None:
     app = web.Application()
     app.router.add_post("/v1/chat/completions", fixed_answers(COMPLETION, (*STREAM_CHUNKS, DONE)))
     app.router.add_post("/v1/responses", fixed_answers(RESPONSE, RESPONSE_EVENTS))
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
+    app.router.add_post("/model/{model}/converse-stream", bedrock_converse_stream)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)

@@ -3,9 +3,10 @@
 Each server runs alone in a subprocess pinned to core 0; the load client (`rawclient.py`:
 kept-alive connections and pre-built requests, cheaper than the servers) runs here, pinned to
 core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
-streams, the same two on the Responses API, and non-streaming chat on an Azure deployment
-path): warm up, then measure req/s, chunks/s, client latency p50/p99 and the server process's
-CPU time (utime+stime from /proc/PID/stat) over the measured window. The headline figure is
+streams, the same two on the Responses API, non-streaming chat on an Azure deployment
+path, and 50-chunk Bedrock converse-stream event streams): warm up, then measure req/s,
+chunks/s, client latency p50/p99 and the server process's CPU time (utime+stime from
+/proc/PID/stat) over the measured window. The headline figure is
 baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
 
     python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
@@ -44,6 +45,7 @@ CLIENT_CORE = 1
 TARGET_RATIO = 0.5
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MODEL = "gpt-4o-mini"
+BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 MAX_TOKENS = 50
 HEADERS = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
 # A content chunk with non-empty text; the role chunk (`{"role":...,"content":""}`) and the
@@ -53,17 +55,31 @@ _DONE = b"data: [DONE]"
 # A Responses text delta event with non-empty text, and the events only a whole stream ends with.
 _RESPONSES_CONTENT = b'"delta":"'
 _RESPONSES_DONE = (b"event: response.completed", b"event: response.incomplete")
+# A Bedrock text delta frame's payload with non-empty text, and the header of the stream's last
+# event (`:event-type` = `metadata`, as the event stream encodes a string header).
+_BEDROCK_CONTENT = b'"delta":{"text":"'
+_BEDROCK_DONE = b":event-type\x07\x00\x08metadata"
 
 TARGETS = ("baseline", "provider")
-WORKLOADS = ("chat", "stream", "responses", "responses-stream", "azure-chat")
+WORKLOADS = ("chat", "stream", "responses", "responses-stream", "azure-chat", "bedrock-stream")
 # Where each workload posts: the Responses API, or Azure's deployment path (with its required
 # api-version) and key; the rest, chat completions.
 PATHS = {
     "responses": "/v1/responses",
     "responses-stream": "/v1/responses",
     "azure-chat": "/openai/deployments/" + MODEL + "/chat/completions?api-version=2024-10-21",
+    "bedrock-stream": "/model/" + BEDROCK_MODEL.replace(":", "%3A") + "/converse-stream",
 }
-WORKLOAD_HEADERS = {"azure-chat": {"api-key": "bench-key", "Content-Type": "application/json"}}
+WORKLOAD_HEADERS = {
+    "azure-chat": {"api-key": "bench-key", "Content-Type": "application/json"},
+    # botocore signs with SigV4; the provider reads the access key id and verifies nothing.
+    "bedrock-stream": {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/bedrock/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date, Signature=" + "0" * 64,
+        "Content-Type": "application/json",
+        "amz-sdk-request": "attempt=1; max=3",
+    },
+}
 
 
 def is_stream(workload: str) -> bool:
@@ -71,8 +87,10 @@ def is_stream(workload: str) -> bool:
 
 
 def api_of(workload: str) -> str:
-    """The API a workload calls: `responses` for the Responses workloads, else `chat`."""
-    return "responses" if workload.startswith("responses") else "chat"
+    """The API a workload calls: `responses` or `bedrock` for theirs, else `chat`."""
+    if workload.startswith("responses"):
+        return "responses"
+    return "bedrock" if workload.startswith("bedrock") else "chat"
 
 
 @dataclass(slots=True)
@@ -198,6 +216,9 @@ def request_body(workload: str, i: int) -> bytes:
     body: dict[str, Any]
     if api_of(workload) == "responses":
         body = {"model": MODEL, "input": prompt, "max_output_tokens": MAX_TOKENS}
+    elif api_of(workload) == "bedrock":  # the model is in the path; the path says it streams
+        messages = [{"role": "user", "content": [{"text": prompt}]}]
+        return orjson.dumps({"messages": messages, "inferenceConfig": {"maxTokens": MAX_TOKENS}})
     else:
         body = {"model": MODEL, "messages": [{"role": "user", "content": prompt}], "max_tokens": MAX_TOKENS}
     if is_stream(workload):
@@ -207,7 +228,9 @@ def request_body(workload: str, i: int) -> bytes:
 
 def count_stream(body: bytes, api: str = "chat") -> tuple[int, bool]:
     """(content chunks, saw the stream's last event: `data: [DONE]`, or the Responses API's
-    `response.completed` / `response.incomplete`) of one SSE body."""
+    `response.completed` / `response.incomplete`) of one SSE body, or of a Bedrock event stream."""
+    if api == "bedrock":
+        return _count_event_stream(body)
     content = _RESPONSES_CONTENT if api == "responses" else _CONTENT
     chunks = 0
     done = False
@@ -218,6 +241,18 @@ def count_stream(body: bytes, api: str = "chat") -> tuple[int, bool]:
         elif event == _DONE or event.startswith(_RESPONSES_DONE):
             done = True
     return chunks, done
+
+
+def _count_event_stream(body: bytes) -> tuple[int, bool]:
+    """(text delta frames with text, saw the `metadata` event) of a Bedrock event stream."""
+    chunks = 0
+    at = body.find(_BEDROCK_CONTENT)
+    while at >= 0:
+        end = at + len(_BEDROCK_CONTENT)
+        if body[end : end + 1] != b'"':
+            chunks += 1
+        at = body.find(_BEDROCK_CONTENT, end)
+    return chunks, _BEDROCK_DONE in body
 
 
 @dataclass(slots=True)

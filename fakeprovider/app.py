@@ -8,7 +8,7 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.dialects import DIALECTS, Dialect, azure, by_headers
+from fakeprovider.dialects import DIALECTS, Dialect, azure, bedrock, by_headers
 from fakeprovider.dialects.anthropic import AnthropicMessages
 from fakeprovider.dialects.anthropic import routes as anthropic_routes
 from fakeprovider.dialects.openai_responses import OpenAIResponses
@@ -47,6 +47,7 @@ def _unmatched(catch_all: web.AbstractResource) -> Callable[[web.Request], Await
         request_id = request.headers.get("x-request-id") or dialect.new_request_id()
         headers = {"x-request-id": request_id}  # first, whatever else the dialect names it
         headers.update(dialect.request_id_headers(request_id))
+        dialect.error_headers(error, headers)  # where the error's name is a header (Bedrock's)
         return web.Response(
             status=status, body=dialect.error_body(error), content_type="application/json", headers=headers
         )
@@ -73,6 +74,7 @@ def create_app(state: ProviderState) -> web.Application:
     app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
     for path, name in azure.ROUTES:
         app.router.add_post(path, partial(serve, state=state, dialect=DIALECTS[name]))
+    app.router.add_post(bedrock.ROUTE, partial(serve, state=state, dialect=DIALECTS["bedrock.converse"]))
     # The Responses API keeps this state's responses: served by an instance holding its store.
     responses = OpenAIResponses(state.responses)
     app.router.add_post("/v1/responses", partial(serve, state=state, dialect=responses))

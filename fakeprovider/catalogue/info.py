@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "bedrock"]  # bedrock: models only Bedrock serves
 Kind = Literal["chat", "embedding"]
 
 

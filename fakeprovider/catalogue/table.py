@@ -1,7 +1,7 @@
 """The built-in model table: prices per million tokens, context windows, latency profiles.
 
 One row a model, in the order the catalogue lists them: OpenAI chat models, OpenAI embedding
-models, then Anthropic models.
+models, Anthropic models, then the models only AWS Bedrock serves (Amazon Nova, Meta Llama).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from fakeprovider.catalogue.info import Api, ModelInfo
 
 _OAI: Api = "openai"
 _ANT: Api = "anthropic"
+_BR: Api = "bedrock"
 _CL = "cl100k_base"
 _O200K = "o200k_base"
 
@@ -144,4 +145,21 @@ _ANTHROPIC = (
     _claude("claude-opus-4-5", 5.00, 25.0, 200_000, 64_000, 1000, 50, min_cache_tokens=4096),
 )
 
-BUILT_IN_MODELS: tuple[ModelInfo, ...] = _OPENAI_CHAT + _OPENAI_EMBEDDINGS + _ANTHROPIC
+# Models Bedrock serves under its own ids (`amazon.nova-pro-v1:0`, `meta.llama3-1-70b-instruct-v1:0`:
+# the Bedrock dialect strips provider and version). Approximate: Bedrock's us-east-1 on-demand
+# prices (Nova's cached input at its 75% discount; Llama has no prompt caching), the documented
+# context windows and output caps, latency profiles typical of each size. cl100k_base stands in
+# for their tokenizers (Llama 3's 128k vocabulary is tiktoken-based and counts close to it).
+_BEDROCK = (
+    _chat("nova-micro", _BR, 0.035, 0.14, 0.00875, 128_000, 10_000, 250, 200, _CL),
+    _chat("nova-lite", _BR, 0.06, 0.24, 0.015, 300_000, 10_000, 300, 160, _CL),
+    _chat("nova-pro", _BR, 0.80, 3.20, 0.20, 300_000, 10_000, 450, 100, _CL),
+    _chat("nova-premier", _BR, 2.50, 12.50, 0.625, 1_000_000, 32_000, 800, 60, _CL),
+    _chat("llama3-1-8b-instruct", _BR, 0.22, 0.22, 0.22, 128_000, 2048, 250, 150, _CL),
+    _chat("llama3-1-70b-instruct", _BR, 0.72, 0.72, 0.72, 128_000, 2048, 500, 50, _CL),
+    _chat("llama3-3-70b-instruct", _BR, 0.72, 0.72, 0.72, 128_000, 2048, 500, 50, _CL),
+    _chat("llama4-scout-17b-instruct", _BR, 0.17, 0.66, 0.17, 3_500_000, 8192, 350, 120, _CL),
+    _chat("llama4-maverick-17b-instruct", _BR, 0.24, 0.97, 0.24, 1_000_000, 8192, 400, 100, _CL),
+)
+
+BUILT_IN_MODELS: tuple[ModelInfo, ...] = _OPENAI_CHAT + _OPENAI_EMBEDDINGS + _ANTHROPIC + _BEDROCK

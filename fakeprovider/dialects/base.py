@@ -10,7 +10,7 @@ its provider's bytes; serving, faults, quotas and the ledger never name a provid
   `render_sse` (timed `Chunk`s, paced by serving); `stream_error` is the mid-stream error frame
   (given the stream's request and meta, which a numbered stream continues) and
   `mid_stream_error` the error a provider fails with mid-answer.
-- Errors: `error_message` (the words, also the ledger's), `error_body`, `error_headers`
+- Errors: `error_status`, `error_message` (the words, also the ledger's), `error_body`, `error_headers`
   (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
 - Models: `model_json`, `model_list` for `GET /v1/models[/{id}]`; `catalogue_api` says which
   catalogue models the dialect serves.
@@ -112,6 +112,11 @@ class Dialect:
     def request_id_headers(self, request_id: str) -> dict[str, str]:
         return {"x-request-id": request_id}
 
+    def error_status(self, error: ProviderError) -> int:
+        """The HTTP status this provider answers `error` with (a provider whose errors each
+        have their own status, as Bedrock's exceptions do, maps the neutral one onto it)."""
+        return error.status
+
     def error_message(self, error: ProviderError) -> str:
         """The words this provider uses for `error` (its `message`, unless a detail is worded)."""
         return error.message
@@ -139,6 +144,9 @@ class Dialect:
 
 class ChatDialect(Dialect):
     """A chat surface: a request becomes a plan of neutral events, rendered whole or streamed."""
+
+    # What `render_sse`'s bytes are: SSE, or another framing (Bedrock's AWS event stream).
+    stream_content_type: ClassVar[str] = "text/event-stream; charset=utf-8"
 
     def parse(self, body: Mapping[str, Any], catalogue: Catalogue, match: Mapping[str, str]) -> ChatRequest:
         raise NotImplementedError

@@ -96,13 +96,13 @@ class Call:
     def fail(self, error: ProviderError) -> web.Response:
         """Answer with `error`, in the dialect's shape."""
         dialect = self.dialect
-        self.status = error.status
+        self.status = status = dialect.error_status(error)
         self.outcome = "error"
         self.error = dialect.error_message(error)
         headers = self.response_headers()
         dialect.error_headers(error, headers)
         return web.Response(
-            status=error.status,
+            status=status,
             body=dialect.error_body(error),
             content_type="application/json",
             headers=headers,

@@ -74,7 +74,7 @@ async def send_stream(
     now = state.clock.monotonic
     plan = out.plan
     headers = call.response_headers()
-    headers["Content-Type"] = "text/event-stream; charset=utf-8"
+    headers["Content-Type"] = out.dialect.stream_content_type
     headers["Cache-Control"] = "no-cache"
     resp = web.StreamResponse(status=200, headers=headers)
     progress = Progress()

@@ -78,6 +78,7 @@ async def _chat(
     req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
     info = call.price = req.model
     call.model, call.deployment = info.id, req.deployment
+    call.stream = req.stream  # where the path says so (Bedrock's converse-stream), not the body
     input_tokens = req.input_tokens
     if input_tokens > info.context_window:
         raise context_length(info.id, info.context_window, input_tokens)

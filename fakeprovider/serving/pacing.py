@@ -110,8 +110,7 @@ class Playback:
                         self._pending = chunk
                         return due
                     self.due = now  # a whole gap behind: go on from here rather than burst
-            if transport.is_closing():
-                frames.clear()
+            if transport.is_closing():  # the chunks framed before it closed are counted as written
                 self.done.set_exception(ConnectionResetError("the caller closed the connection"))
                 return None
             if size >= _BATCH_BYTES:  # a long burst: let the writer's buffer say if it fits

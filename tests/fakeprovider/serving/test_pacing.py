@@ -250,3 +250,19 @@ async def test_a_cancelled_stream_lets_go_of_its_connection_and_chunks_at_once()
     gc.collect()
     assert transport_ref() is None
     assert items_ref() is None
+
+
+async def test_chunks_framed_together_before_the_connection_closed_are_counted_once_written() -> None:
+    pacer = Pacer(asyncio.get_running_loop())
+    transport = MemoryTransport()
+    progress = Progress()
+
+    def items() -> Iterator[Chunk]:
+        yield from chunks([0.0, 0.0])  # due together: framed into one write
+        transport.closing = True
+        yield from chunks([0.0])
+
+    with pytest.raises(ConnectionResetError):
+        await pacer.play(items(), transport, lambda: None, progress)
+    assert len(transport.writes) == progress.tokens == 2
+    assert transport.calls == 1
