@@ -16,8 +16,8 @@ from sampleapp.errors import SampleAppError
 
 class Flaw(StrEnum):
     UNBOUNDED_RETRIES = "unbounded_retries"
-    """Retries the primary on every retryable error, 10 ms apart, until the route times out;
-    never falls back."""
+    """Retries the primary on every retryable error, 10 ms apart, until the route times out (or
+    the primary's breaker opens: then a 503); never falls back."""
     SILENT_FALLBACK = "silent_fallback"
     """Serves the fallback model without `x-degraded` and with `"degraded": false`."""
     NO_TOKEN_CAP = "no_token_cap"
