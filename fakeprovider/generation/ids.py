@@ -13,6 +13,7 @@ ALNUM = string.ascii_letters + string.digits
 _REJECT = bytes(range(248, 256))
 _TO_ALNUM = bytes(ord(ALNUM[b % 62]) for b in range(248)) + _REJECT
 _TO_LOWER = bytes(ord(ALNUM[b % 62].lower()) for b in range(248)) + _REJECT
+_TO_HEX = bytes(ord("0123456789abcdef"[b % 16]) for b in range(256))  # 16 divides 256: none dropped
 # One system call serves a batch of ids.
 _IDS_PER_BATCH = 128
 
@@ -20,8 +21,9 @@ _IDS_PER_BATCH = 128
 class _Characters:
     """Random strings of one alphabet, cut a batch at a time from bytes read from the OS."""
 
-    def __init__(self, table: bytes) -> None:
+    def __init__(self, table: bytes, reject: bytes = _REJECT) -> None:
         self._table = table
+        self._reject = reject
         self._ready: dict[int, list[str]] = {}  # strings of each length, not handed out yet
         self._lock = threading.Lock()
 
@@ -42,7 +44,7 @@ class _Characters:
             chars = ""
             while len(chars) < need:
                 # About 3% of the bytes are dropped: an eighth more is nearly always enough.
-                chars += os.urandom(need + need // 8).translate(self._table, _REJECT).decode("ascii")
+                chars += os.urandom(need + need // 8).translate(self._table, self._reject).decode("ascii")
             strings = [chars[i : i + n] for i in range(0, need, n)]
             taken = strings.pop()
             self._ready[n] = strings
@@ -56,11 +58,13 @@ class _Characters:
 
 _ALNUM_CHARS = _Characters(_TO_ALNUM)
 _LOWER_CHARS = _Characters(_TO_LOWER)
+_HEX_CHARS = _Characters(_TO_HEX, reject=b"")
 
 
 def _after_fork() -> None:
     _ALNUM_CHARS.forget()
     _LOWER_CHARS.forget()
+    _HEX_CHARS.forget()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -75,3 +79,8 @@ def random_id(prefix: str, n: int, rng: random.Random | None = None) -> str:
 
 def random_lower_id(prefix: str, n: int) -> str:
     return prefix + _LOWER_CHARS.take(n)
+
+
+def random_hex(n: int) -> str:
+    """`n` random lower-case hex digits, from the OS a batch at a time."""
+    return _HEX_CHARS.take(n)

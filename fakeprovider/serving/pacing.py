@@ -5,7 +5,8 @@ order is a Python-level `__lt__`), a task step through the handler's frames, and
 With hundreds of slowed streams that is most of the server's CPU, and the busier the loop, the
 later every chunk goes out. Here a stream is a `Playback` in one heap of (due time, order,
 playback); one `loop.call_at` timer wakes for the earliest, writes every chunk that is due straight
-to its connection (framed as aiohttp frames it), and sets itself for the next. Request handlers
+to its connection (framed as aiohttp frames it; a stream's chunks due together in one write), and
+sets itself for the next. Request handlers
 call `catch_up` as they start, so a burst of new calls does not hold the due chunks up.
 
 Deadlines are absolute, so a late tick does not delay the chunks after it. The handler awaits
@@ -31,6 +32,9 @@ _TOLERANCE_S = 1e-6
 # The caller is not reading: look again after this long (asyncio's writer waits for a drain).
 _FULL_RETRY_S = 0.005
 _NO_CHUNKS: Iterator[Chunk] = iter(())
+# Chunks due in the same tick go out in one write (one system call, not one per chunk), up to
+# this many bytes at a time.
+_BATCH_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -80,9 +84,19 @@ class Playback:
             return None
 
     def _write_due(self, now: float) -> float | None:
+        frames: list[bytes] = []  # the chunks due together, framed, sent in one write
+        try:
+            return self._frame_due(now, frames)
+        finally:
+            if frames:
+                self._transport.write(b"".join(frames))
+
+    def _frame_due(self, now: float, frames: list[bytes]) -> float | None:
+        """Frame into `frames` every chunk due by `now`: when to call again, or None when over."""
         transport = self._transport
         chunk = self._pending
         self._pending = None
+        size = 0
         while True:
             if chunk is None:
                 chunk = next(self._chunks, None)
@@ -97,13 +111,20 @@ class Playback:
                         return due
                     self.due = now  # a whole gap behind: go on from here rather than burst
             if transport.is_closing():
+                frames.clear()
                 self.done.set_exception(ConnectionResetError("the caller closed the connection"))
                 return None
+            if size >= _BATCH_BYTES:  # a long burst: let the writer's buffer say if it fits
+                transport.write(b"".join(frames))
+                frames.clear()
+                size = 0
             if transport.get_write_buffer_size() >= self._high:
                 self._pending = chunk
                 return now + _FULL_RETRY_S
             data = chunk.data
-            transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+            frame = b"%x\r\n%b\r\n" % (len(data), data)
+            frames.append(frame)
+            size += len(frame)
             self.progress.tokens += chunk.tokens
             if chunk.content and self._on_content is not None:
                 self._on_content()

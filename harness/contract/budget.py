@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 from harness.analysis import Unit, join, units, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, register
-from harness.run.model import Run
+from harness.record import Run
 
 # cap -> (figure, label, per call?)
 _FIGURES = {
@@ -115,5 +115,5 @@ class Budget(Clause):
             observed += f" ({sum(len(u.calls) for u in counted)} calls)"
         if fingerprinted:
             observed += f" ({fingerprinted} by fingerprint: X-Request-Id not forwarded)"
-        offenders = first_ids(uid for _, uid in sorted(over, reverse=True))
+        offenders = first_ids(uid for _, uid in sorted(over, key=lambda o: -o[0]))  # ties: in run order
         return ClauseResult(name, head, expected, observed, "fail" if over else "pass", offenders, details)

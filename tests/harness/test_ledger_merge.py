@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -16,7 +17,7 @@ import yaml
 
 from fakeprovider import FakeProviderThread
 from harness.cli import main
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.conftest import wait_for_record
 
 FLAKY = {"faults": [{"name": "flaky", "probability": 0.5, "fault": {"kind": "http_error", "status": 503}}]}
@@ -95,6 +96,19 @@ def _records_file(path: Path, t0: float, ids: list[str]) -> None:
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
+def _experiment_file(path: Path, contract: list[dict[str, Any]]) -> Path:
+    """A one-second locust experiment on /chat with `contract`."""
+    exp = {
+        "title": "merged",
+        "target": {"url": "http://127.0.0.1:9", "request": {"path": "/chat"}},
+        "load": {"engine": "locust", "rate": 10, "users": 1},
+        "phases": [{"name": "steady", "duration_s": 1}],
+        "contract": contract,
+    }
+    path.write_text(yaml.safe_dump(exp))
+    return path
+
+
 @pytest.mark.parametrize(("cap", "status"), [(1, 1), (2, 0)])
 def test_merged_ledger_evaluates_the_contract_of_a_locust_run(
     replicas: tuple[FakeProviderThread, FakeProviderThread], tmp_path: Path, cap: int, status: int
@@ -108,18 +122,7 @@ def test_merged_ledger_evaluates_the_contract_of_a_locust_run(
     wait_for_record(b, 2)
     records = tmp_path / "records.jsonl"
     _records_file(records, t0, ["r-1", "r-2"])
-    exp = tmp_path / "exp.yaml"
-    exp.write_text(
-        yaml.safe_dump(
-            {
-                "title": "merged",
-                "target": {"url": "http://127.0.0.1:9", "request": {"path": "/chat"}},
-                "load": {"engine": "locust", "rate": 10, "users": 1},
-                "phases": [{"name": "steady", "duration_s": 1}],
-                "contract": [{"retries": {"max_attempts_per_request": cap}}],
-            }
-        )
-    )
+    exp = _experiment_file(tmp_path / "exp.yaml", [{"retries": {"max_attempts_per_request": cap}}])
     journal = tmp_path / "journal.json"
     argv = ["ledger", "merge", a.url, b.url, "--experiment", str(exp), "--records", str(records)]
     assert main([*argv, "--json", str(journal)]) == status
@@ -138,3 +141,51 @@ def test_an_unreadable_source_is_named(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text('{"seq": 1}\nnot json\n')
     assert main(["ledger", "merge", str(bad)]) == 2
     assert f"{bad}: line 2: not a JSON record" in capsys.readouterr().err
+
+
+def test_records_and_a_ledger_saved_before_the_section_10_clauses_evaluate_them(tmp_path: Path) -> None:
+    # Files as written before request records had `tail`/`stream_end` and before the analysis
+    # read `cached_tokens`/`ttft_ms`/`stream` from ledger records.
+    t0 = 1_700_000_000.0
+    old_fields = ("tail", "stream_end")
+    records = tmp_path / "records.jsonl"
+    lines: list[dict[str, Any]] = [{"kind": "start", "t0": t0, "id_prefix": "r-", "lanes": 1}]
+    for seq in range(4):
+        record = asdict(
+            RequestRecord(f"r-{seq}", seq, "steady", 0.1 * seq, 0.1 * seq, status=200, end_s=0.1 * seq + 0.05)
+        )
+        lines.append({"kind": "request", "record": {k: v for k, v in record.items() if k not in old_fields}})
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    ledger = tmp_path / "old-ledger.jsonl"
+    calls = [
+        {
+            "seq": i + 1,
+            "ts_start": t0 + 0.1 * i,
+            "ts_end": t0 + 0.1 * i + 0.02,
+            "api": "openai.chat",
+            "model": "gpt-4o",
+            "request_id": f"r-{i % 2}",
+            "fingerprint": f"f{i % 2}",
+            "tags": {},
+            "input_tokens": 300 + i,
+            "output_tokens": 20,
+            "cost_usd": 0.001,
+            "status": 200,
+            "fault": None,
+            "outcome": "ok",
+        }
+        for i in range(4)
+    ]
+    ledger.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    contract = [
+        {"amplification": {"phase": "steady", "max_calls_per_request": 1}},  # 4 calls / 4 requests
+        {"budget": {"max_input_tokens_per_call": 302}},  # the call of 303 tokens is over
+    ]
+    exp = _experiment_file(tmp_path / "exp.yaml", contract)
+    journal = tmp_path / "journal.json"
+    argv = ["ledger", "merge", str(ledger), "--experiment", str(exp), "--records", str(records)]
+    assert main([*argv, "--json", str(journal)]) == 1
+    results = json.loads(journal.read_text())["results"]
+    assert [r["verdict"] for r in results] == ["pass", "fail"]
+    assert results[0]["details"]["calls_per_request"] == 1.0
+    assert results[1]["offenders"] == ["r-1"]

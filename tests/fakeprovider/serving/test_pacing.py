@@ -24,17 +24,26 @@ pytestmark = pytest.mark.timeout(10)
 
 
 class MemoryTransport(asyncio.Transport):
-    """Keeps what is written, and when (loop time); its buffer fill is set by the test."""
+    """Keeps what is written, frame by frame, and when (loop time); its buffer fill is set by
+    the test. `calls` counts the writes (one may carry several frames)."""
 
     def __init__(self, high: int = 65536) -> None:
         super().__init__()
         self.writes: list[tuple[float, bytes]] = []
+        self.calls = 0
         self.closing = False
         self.buffered = 0
         self.high = high
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.writes.append((asyncio.get_running_loop().time(), bytes(data)))
+        self.calls += 1
+        now = asyncio.get_running_loop().time()
+        rest = bytes(data)
+        while rest:  # one HTTP chunk frame each: size in hex, CRLF, data, CRLF
+            size, _, after = rest.partition(b"\r\n")
+            end = int(size, 16) + 2
+            self.writes.append((now, size + b"\r\n" + after[:end]))
+            rest = after[end:]
 
     def is_closing(self) -> bool:
         return self.closing
@@ -77,6 +86,25 @@ async def test_chunks_are_written_in_order_framed_as_http_chunks_and_counted() -
     assert transport.bodies() == [c.data for c in items]
     assert progress.tokens == 4
     assert len(contents) == 1  # the first content chunk marks the time to first token, once
+
+
+async def test_chunks_due_together_go_out_in_one_write() -> None:
+    pacer = Pacer(asyncio.get_running_loop())
+    transport = MemoryTransport()
+    items = chunks([0.0] * 50 + [0.002] + [0.0] * 9)
+    progress, _ = await play(pacer, items, transport)
+    assert transport.bodies() == [c.data for c in items]
+    assert transport.calls == 2  # the first 50 at once, then the last 10 when they fall due
+    assert progress.tokens == 60
+
+
+async def test_a_long_burst_is_written_in_pieces_the_writer_buffer_can_refuse() -> None:
+    pacer = Pacer(asyncio.get_running_loop())
+    transport = MemoryTransport()
+    big = [Chunk(0.0, b"data: " + b"x" * 10_000 + b"\n\n", tokens=1, content=True) for _ in range(20)]
+    await play(pacer, big, transport)
+    assert transport.bodies() == [c.data for c in big]
+    assert 3 <= transport.calls <= 4  # 200 kB in pieces of about 64 kB
 
 
 async def test_no_chunk_goes_out_before_it_is_due() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -93,6 +94,15 @@ def test_the_key_comes_from_api_key_or_a_bearer_token() -> None:
 def test_request_ids_go_out_as_x_request_id_and_apim_request_id() -> None:
     rid = CHAT.new_request_id()
     assert CHAT.request_id_headers(rid) == {"x-request-id": rid, "apim-request-id": rid}
+
+
+def test_request_ids_are_distinct_version_4_uuids() -> None:
+    ids = [CHAT.new_request_id() for _ in range(1000)]  # several batches of random digits
+    assert len(set(ids)) == len(ids)
+    for rid in ids:
+        parsed = uuid.UUID(rid)
+        assert str(parsed) == rid
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
 
 
 def test_rules_match_azure_by_surface_or_as_a_family() -> None:
