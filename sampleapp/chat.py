@@ -2,7 +2,8 @@
 
 The retry / fallback policy applies until the provider stream's first chunk; then the response
 headers go out and every content delta is forwarded at once. A stream that breaks afterwards
-ends with an `error` event (`stream_interrupted`) and a clean close, never a hang.
+ends with an `error` event (`stream_interrupted`) and a clean close, never a hang: text
+already shown cannot be taken back, but the caller must be able to tell it is incomplete.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Chat:
         finish: str | None = None
         usage: dict[str, int] | None = None
         forwarded = False
+        cut: str | None  # why the stream is incomplete, if it is
         try:
             async with asyncio.timeout(max(0.0, deadline.remaining())):
                 async for chunk in _chunks(opened):
@@ -114,12 +116,20 @@ class Chat:
                             finish = choice.finish_reason
         except (openai.APIError, TimeoutError) as e:
             why = "the route's time ran out" if isinstance(e, TimeoutError) else f"{type(e).__name__}: {e}"
-            await self._interrupted(response, f"the model's stream broke off ({why})", forwarded)
+            cut = f"the model's stream broke off ({why})"
+        else:
+            cut = None if finish is not None else "the model's stream ended without finishing"
+        if cut is not None and self.llm.behaviour.signal_truncation:
+            await self._interrupted(response, cut, forwarded)
             return
-        if finish is None:
-            await self._interrupted(response, "the model's stream ended without finishing", forwarded)
-            return
-        done = {"done": True, "model": model, "degraded": degraded, "finish_reason": finish, "usage": usage}
+        # `serves_truncated` ends a cut stream here too, as if the model had finished.
+        done = {
+            "done": True,
+            "model": model,
+            "degraded": degraded,
+            "finish_reason": finish or "stop",
+            "usage": usage,
+        }
         await response.write(sse(done))
         await response.write_eof()
 

@@ -38,6 +38,18 @@ class RetryConfig(_Strict):
         return self
 
 
+class BreakerConfig(_Strict):
+    """The circuit breaker each model has, shared by all requests of the app (`breaker.py`)."""
+
+    failure_threshold: int = Field(default=5, ge=1, description="consecutive failures that open it")
+    failure_rate: float = Field(
+        default=0.8, gt=0, le=1, description="or this share of failed calls in the window opens it"
+    )
+    window_s: float = Field(default=10.0, gt=0, description="the window of the failure rate")
+    min_calls: int = Field(default=20, ge=1, description="calls in the window before the rate counts")
+    cooldown_s: float = Field(default=0.5, gt=0, description="open this long, then one probe call")
+
+
 class SummarizeConfig(_Strict):
     timeout_s: float = Field(default=10.0, gt=0)
     max_input_tokens: int = Field(default=2000, ge=1)
@@ -50,6 +62,8 @@ class ExtractConfig(_Strict):
     max_input_tokens: int = Field(default=2000, ge=1)
     max_output_tokens: int = Field(default=200, ge=1)
     max_reasks: int = Field(default=2, ge=0)
+    cache_ttl_s: float = Field(default=300, ge=0, description="how long an answer is reused; 0: no cache")
+    cache_max_entries: int = Field(default=1000, ge=0, description="answers kept; 0: no cache")
 
 
 class ChatConfig(_Strict):
@@ -88,6 +102,7 @@ class AppConfig(_Strict):
         default="public", min_length=1, description="when the caller sends no X-Tenant"
     )
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     routes: RoutesConfig = Field(default_factory=RoutesConfig)
 
 

@@ -3,6 +3,11 @@ capped number of re-asks when the model's call is malformed.
 
 A re-ask sends the validation error back and asks again; it is a new provider call under the
 same retry policy, and it stays on the fallback model once a call of this request needed it.
+
+Answers are cached (`x-cache: hit|miss`): the same tenant sending the same text (whitespace
+aside) within `cache_ttl_s` gets the earlier fields with no provider call. Only the primary
+model's answers are kept - a degraded one is not worth pinning for the TTL - and keys carry
+the tenant, the route and the model, so no tenant ever sees another's answer.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from openai.types.chat import (
 )
 from pydantic import BaseModel, ConfigDict
 
+from sampleapp.cache import TTLCache
 from sampleapp.config import ExtractConfig
 from sampleapp.errors import RouteError
 from sampleapp.inbound import call_tags, json_response, read_body
@@ -51,6 +57,15 @@ TOOL: ChatCompletionToolParam = {
 TOOL_CHOICE: ChatCompletionToolChoiceOptionParam = {"type": "function", "function": {"name": TOOL_NAME}}
 SYSTEM = Turn("system", f"Find the contact in the user's text and record it with {TOOL_NAME}.")
 _VALIDATOR = jsonschema.Draft202012Validator(CONTACT_SCHEMA)
+
+
+# (tenant, route, model, the text with its whitespace runs made single spaces)
+CacheKey = tuple[str, str, str, str]
+
+
+def normalised(text: str) -> str:
+    """The text as the cache compares it: whitespace runs as one space, none at the ends."""
+    return " ".join(text.split())
 
 
 class ExtractIn(BaseModel):
@@ -110,6 +125,10 @@ class Extract:
         self.config = config
         self.assembler = assembler
         self._tool_tokens = assembler.count_text(json.dumps([TOOL]))
+        # `no_cache`: none, every request calls the provider.
+        self.cache: TTLCache[CacheKey, dict[str, Any]] | None = (
+            TTLCache(config.cache_ttl_s, config.cache_max_entries) if llm.behaviour.cache_responses else None
+        )
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await read_body(request, ExtractIn)
@@ -117,6 +136,9 @@ class Extract:
             [SYSTEM, Turn("user", body.text)], self.config.max_input_tokens, self._tool_tokens
         )
         tags, deadline = call_tags(request, ROUTE, FEATURE), Deadline(self.config.timeout_s)
+        key: CacheKey = (tags.tenant, ROUTE, self.llm.config.primary_model, normalised(body.text))
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return json_response({**hit, "cached": True}, {"x-reasks": str(hit["reasks"]), "x-cache": "hit"})
         messages = prompt.messages()
         on_fallback = False
         reasks = 0
@@ -150,6 +172,14 @@ class Extract:
         headers = {"x-reasks": str(reasks)}
         if degraded:
             headers["x-degraded"] = "fallback"
-        return json_response(
-            {"fields": fields, "model": answer.model, "degraded": degraded, "reasks": reasks}, headers
-        )
+        out: dict[str, Any] = {
+            "fields": fields,
+            "model": answer.model,
+            "degraded": degraded,
+            "reasks": reasks,
+        }
+        if self.cache is not None:
+            headers["x-cache"] = "miss"
+            if not on_fallback:
+                self.cache.put(key, out)
+        return json_response({**out, "cached": False}, headers)

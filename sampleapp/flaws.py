@@ -16,8 +16,8 @@ from sampleapp.errors import SampleAppError
 
 class Flaw(StrEnum):
     UNBOUNDED_RETRIES = "unbounded_retries"
-    """Retries the primary on every retryable error, 10 ms apart, until the route times out;
-    never falls back."""
+    """Retries the primary on every retryable error, 10 ms apart, until the route times out (or
+    the primary's breaker opens: then a 503); never falls back."""
     SILENT_FALLBACK = "silent_fallback"
     """Serves the fallback model without `x-degraded` and with `"degraded": false`."""
     NO_TOKEN_CAP = "no_token_cap"
@@ -28,6 +28,12 @@ class Flaw(StrEnum):
     """Sends no X-Route / X-Feature / X-Tenant."""
     NO_REQUEST_ID = "no_request_id"
     """Does not forward X-Request-Id to the provider."""
+    NO_BREAKER = "no_breaker"
+    """No circuit breaker: every request tries a failing model itself, with its own retries."""
+    SERVES_TRUNCATED = "serves_truncated"
+    """A chat stream cut upstream is relayed as if complete: no error event, a normal `done`."""
+    NO_CACHE = "no_cache"
+    """The /extract response cache is bypassed: every request calls the provider."""
 
 
 KNOWN_FLAWS: tuple[str, ...] = tuple(f.value for f in Flaw)
@@ -58,6 +64,9 @@ class Behaviour:
     honour_retry_after: bool = True
     attribution: bool = True
     forward_request_id: bool = True
+    circuit_breaker: bool = True  # a breaker per model, shared by all requests
+    signal_truncation: bool = True  # a stream cut upstream ends with an error event
+    cache_responses: bool = True  # /extract answers reused for the same tenant and text
 
     @classmethod
     def of(cls, flaws: Iterable[str | Flaw] = ()) -> Behaviour:
@@ -69,4 +78,7 @@ class Behaviour:
             honour_retry_after=Flaw.IGNORE_RETRY_AFTER not in found,
             attribution=Flaw.NO_ATTRIBUTION not in found,
             forward_request_id=Flaw.NO_REQUEST_ID not in found,
+            circuit_breaker=Flaw.NO_BREAKER not in found,
+            signal_truncation=Flaw.SERVES_TRUNCATED not in found,
+            cache_responses=Flaw.NO_CACHE not in found,
         )

@@ -11,6 +11,10 @@ then the fallback is tried at once), then the rest of `max_attempts` on the fall
 call that timed out is not repeated on the same model: it has already spent a whole call
 timeout, and a model that hangs once usually hangs again, so the fallback is tried at once.
 Other 4xx are not retried; a context-length 400 becomes the route's 413.
+
+Every model has a circuit breaker shared by all requests (`breaker.py`): while a model's is
+open, its stage is skipped without a call - the route goes straight to its fallback (signalled
+as degraded like any fallback), or answers 503 when no model is left.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Generic, TypeVar
 
 import openai
 
+from sampleapp.breaker import Breakers, CircuitBreaker, State
 from sampleapp.config import AppConfig
 from sampleapp.errors import RouteError
 from sampleapp.flaws import Behaviour
@@ -102,11 +107,17 @@ class Policy:
         *,
         rng: random.Random | None = None,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.behaviour = behaviour
         self._rng = rng or random.Random()
         self._sleep = sleep
+        # `no_breaker`: none, every request finds out about an outage by itself.
+        self.breakers = Breakers(config.breaker, clock) if behaviour.circuit_breaker else None
+
+    def breaker(self, model: str) -> CircuitBreaker | None:
+        return None if self.breakers is None else self.breakers[model]
 
     def signalled(self, fallback: bool) -> bool:
         """Whether the caller is told it got the fallback (`silent_fallback` hides it)."""
@@ -138,8 +149,12 @@ class Policy:
         prompt's tokens and the route's cap) goes into a context-length 413."""
         last = "no time left for a call"
         for index, (model, attempts) in enumerate(stages):
+            breaker = self.breaker(model)
             failure: Failure | None = None
             for k in itertools.count() if attempts is None else range(attempts):
+                if breaker is not None and breaker.state is State.OPEN:
+                    last = f"{model}: circuit open after repeated failures"
+                    break  # the model is known to be down: the next model, at once
                 if failure is not None:
                     wait = self.retry_wait(k, failure)
                     if wait is None or wait >= deadline.remaining():
@@ -148,17 +163,34 @@ class Policy:
                 timeout = min(self.config.retry.call_timeout_s, deadline.remaining())
                 if timeout <= 0:
                     break
+                if breaker is not None and not breaker.allow():
+                    last = f"{model}: circuit open (or its one probe call in flight)"
+                    break
+                model_failed: bool | None = None  # None: the call said nothing about the model
                 try:
                     async with asyncio.timeout(timeout):
                         value = await attempt(model, timeout)
+                    model_failed = False
                 except openai.APIStatusError as e:
                     failure = self._status_failure(model, e, budget)
+                    model_failed = None if failure.rate_limited else True  # a 429: its own answer
                 except (openai.APIError, ProviderBroke) as e:
                     failure = Failure(f"{model}: {type(e).__name__}: {e}")
+                    model_failed = True
                 except TimeoutError:
                     failure = Failure(f"{model}: no answer within {timeout:.3g} s", timed_out=True)
-                else:
+                    model_failed = True
+                finally:
+                    if breaker is not None:
+                        if model_failed is None:
+                            breaker.released()
+                        elif model_failed:
+                            breaker.failed()
+                        else:
+                            breaker.succeeded()
+                if model_failed is False:
                     return Answer(value, model, index > 0)
+                assert failure is not None  # every other way out of the call set it
                 last = failure.what
         raise RouteError(
             503,

@@ -85,3 +85,47 @@ def test_check_call_names_what_is_wrong() -> None:
     assert "no tool 'lookup'" in check_call(message("lookup", good))[1]
     no_call = ChatCompletionMessage.model_validate({"role": "assistant", "content": "Sure!"})
     assert check_call(no_call) == (None, "you did not call record_contact")
+
+
+# --- the response cache ------------------------------------------------------------------------
+
+
+async def test_the_same_tenant_and_text_is_answered_from_the_cache_with_no_provider_call(
+    rig: Rig, app: SampleApp
+) -> None:
+    first = await rig.post(app, "/extract", TEXT, {"X-Request-Id": "r-1", "X-Tenant": "acme"})
+    spaced = {"text": "  " + TEXT["text"].replace(" ", "\n  ") + "\t"}  # whitespace aside, the same
+    again = await rig.post(app, "/extract", spaced, {"X-Request-Id": "r-2", "X-Tenant": "acme"})
+    assert (first.headers["x-cache"], again.headers["x-cache"]) == ("miss", "hit")
+    assert (first.json()["cached"], again.json()["cached"]) == (False, True)
+    assert again.json()["fields"] == first.json()["fields"]
+    assert (again.json()["model"], again.json()["degraded"]) == ("gpt-4o", False)
+    assert len(rig.calls("r-1")) == 1
+    assert rig.calls("r-2") == []
+
+
+async def test_the_cache_is_never_shared_across_tenants(rig: Rig, app: SampleApp) -> None:
+    await rig.post(app, "/extract", TEXT, {"X-Tenant": "acme"})
+    other = await rig.post(app, "/extract", TEXT, {"X-Request-Id": "r-g", "X-Tenant": "globex"})
+    assert other.headers["x-cache"] == "miss"
+    assert len(rig.calls("r-g")) == 1
+
+
+async def test_a_degraded_answer_is_not_cached(rig: Rig, app: SampleApp) -> None:
+    await rig.fault(name="down", match={"model": "gpt-4o"}, fault={"kind": "http_error", "status": 503})
+    degraded = await rig.post(app, "/extract", TEXT)
+    assert (degraded.headers["x-degraded"], degraded.headers["x-cache"]) == ("fallback", "miss")
+    async with rig.http.delete(rig.provider.url + "/control/faults/down") as resp:
+        assert resp.status == 200
+    again = await rig.post(app, "/extract", TEXT, {"X-Request-Id": "r-again"})
+    assert again.headers["x-cache"] == "miss"
+    assert len(rig.calls("r-again")) >= 1
+
+
+async def test_no_cache_calls_the_provider_for_every_repeat(rig: Rig) -> None:
+    async with rig.app(flaws=["no_cache"]) as app:
+        for i in range(3):
+            reply = await rig.post(app, "/extract", TEXT, {"X-Request-Id": f"r-{i}"})
+            assert reply.json()["cached"] is False
+            assert "x-cache" not in reply.headers
+    assert [len(rig.calls(f"r-{i}")) for i in range(3)] == [1, 1, 1]

@@ -94,3 +94,18 @@ async def test_no_request_id_does_not_forward_the_callers_id(rig: Rig) -> None:
     [call] = rig.calls()
     assert call.request_id != "r-lost"
     assert call.tags["route"] == "summarize"
+
+
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to cut
+async def test_serves_truncated_ends_a_cut_stream_as_if_it_were_complete(rig: Rig) -> None:
+    from tests.sampleapp.test_chat import events
+
+    await rig.fault(fault={"kind": "partial", "after_tokens": 5, "mode": "drop"})
+    async with rig.app(flaws=["serves_truncated"]) as app:
+        reply = await rig.post(app, "/chat", {"message": "hello"})
+    assert reply.status == 200
+    got = events(reply)
+    assert all(name == "message" for name, _ in got)
+    assert "stream_interrupted" not in reply.text
+    assert got[-1][1]["done"] is True
+    assert got[-1][1]["finish_reason"] == "stop"
