@@ -1,14 +1,12 @@
 """`rehearse plan ROUTES.yaml -o DIR`: one experiment per route and failure mode, its contract
 taken from the spec.
 
-Each experiment runs warmup -> steady -> fault -> settle -> [reclose] -> recovery. `warmup` is not judged:
+Each experiment runs warmup -> steady -> fault -> settle -> recovery. `warmup` is not judged:
 a freshly started service and provider pay their start-up costs there (loading tokenizers, first
 connections), not in the steady phase. The fault is on during `fault` and `settle`; only `fault`
 is judged against the degraded contract, so a request scheduled at the end of the fault phase
 still meets the fault on its retries. `settle` lasts as long as the route's retry policy can
-keep a request busy. `reclose` (a route with a circuit breaker only) has no fault and is not
-judged: the breaker's cool-down, after which its probe call closes it. All three are real
-time: `time_scale` shortens only steady, fault and recovery.
+keep a request busy. Both are real time: `time_scale` shortens only steady, fault and recovery.
 An over-budget rehearsal with an `over_budget_request` sends only that request (warmup, fault).
 """
 
@@ -28,7 +26,6 @@ from harness.routes.spec import FAILURE_MODES, FailureMode, Route, RoutesFile
 
 RATE_LIMIT_RETRY_AFTER_MS = 200
 SLOW_BEYOND_TIMEOUT_MS = 1000  # a slow fault this much over the per-call timeout
-RECLOSE_MARGIN_S = 0.5  # real time: the next request after the cool-down, on a busy machine
 SETTLE_MARGIN_S = 1.0  # real time: scheduling lag of a busy machine, first-call costs
 TITLES: dict[FailureMode, str] = {
     "unavailable": "primary model unavailable",
@@ -130,16 +127,6 @@ def settle_s(spec: RoutesFile, route: Route, faults: list[dict[str, Any]]) -> fl
     return round(span + SETTLE_MARGIN_S, 3)
 
 
-def reclose(route: Route) -> list[dict[str, Any]]:
-    """The phase after the fault for a route with a circuit breaker (`retry.breaker_cooldown_s`):
-    no fault, not judged, one cool-down and a margin long, so that the breaker's probe has closed
-    it again before recovery is judged. None for a route without one."""
-    cooldown = route.retry.breaker_cooldown_s if route.retry else None
-    if not cooldown:
-        return []
-    return [{"name": "reclose", "duration_s": round(cooldown + RECLOSE_MARGIN_S, 3)}]
-
-
 def _target(spec: RoutesFile, route: Route, request: RequestSpec) -> dict[str, Any]:
     target: dict[str, Any] = spec.target.model_dump(mode="json", exclude_none=True)
     if not target.get("sample", {}).get("flaws"):
@@ -185,7 +172,6 @@ def plan_one(
             {"name": "steady", "duration_s": r.steady_s * time_scale},
             {"name": "fault", "duration_s": r.fault_s * time_scale, "faults": faults},
             {"name": "settle", "duration_s": settle_s(spec, route, faults), "faults": faults},
-            *reclose(route),
             {"name": "recovery", "duration_s": r.recovery_s * time_scale},
         ]
         request = route.request

@@ -104,11 +104,6 @@ class Retry(_Strict):
     route_timeout_s: float | None = Field(default=None, gt=0)
     idempotency: Literal["stateless", "key", "none"] | None = None
     max_retry_after_s: float | None = Field(default=None, ge=0, description="longer: fall back at once")
-    breaker_cooldown_s: float | None = Field(
-        default=None,
-        ge=0,
-        description="a circuit breaker's cool-down: after a fault the primary may stay skipped this long",
-    )
 
 
 class StructuredOutput(_Strict):

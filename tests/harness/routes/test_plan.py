@@ -109,17 +109,6 @@ def test_phases_warmup_steady_fault_settle_recovery_and_only_some_are_scaled() -
     assert exp["load"] == {"mode": "open", "rate": 10.0}
 
 
-def test_a_route_with_a_breaker_gets_an_unjudged_reclose_phase_of_its_cool_down() -> None:
-    data = set_field(complete_spec(), f"{R}.retry.breaker_cooldown_s", 0.5)
-    exp = experiment(data, "unavailable", time_scale=0.1)
-    names = [p["name"] for p in exp["phases"]]
-    assert names[-3:] == ["settle", "reclose", "recovery"]
-    reclose = exp["phases"][-2]
-    assert reclose == {"name": "reclose", "duration_s": 1.0}  # real time: cool-down + 0.5 s, no fault
-    judged = {params.get("phase") for clause in exp["contract"] for params in clause.values()}
-    assert "reclose" not in judged
-
-
 def test_settle_covers_slow_attempts_up_to_the_route_timeout() -> None:
     slow = experiment(complete_spec(), "slow")
     settle = next(p for p in slow["phases"] if p["name"] == "settle")

@@ -79,7 +79,6 @@ def test_rehearse_runs_the_plan_and_reports_readiness(tmp_path: Path) -> None:
         data = complete_spec()
         set_field(data, "target", {"url": app.url})
         set_field(data, "provider", {"url": provider.url})
-        set_field(data, f"{R}.retry.breaker_cooldown_s", 0.5)  # the sampleapp's circuit breaker
         for mode in ("rate_limited", "malformed", "slow"):
             drop_field(data, f"{R}.degradation.{mode}")
         routes = write_spec(tmp_path / "routes.yaml", data)
