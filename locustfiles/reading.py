@@ -18,7 +18,7 @@ import orjson
 from locust.contrib.fasthttp import FastHttpSession, LocustBadStatusCode, ResponseContextManager
 
 from harness.experiment.templates import PreparedRequest
-from harness.load.records import BODY_CAP, EventStream
+from harness.load.records import BODY_CAP, EventStream, tail_text
 from harness.run.model import RequestRecord
 
 Clock = Callable[[], float]
@@ -116,6 +116,8 @@ def _read_body(resp: ResponseContextManager, record: RequestRecord) -> None:
             record.body = orjson.loads(body)
         except orjson.JSONDecodeError:
             record.body = None
+    if record.body is None and body:
+        record.tail = tail_text(body)
 
 
 def _describe(error: BaseException | None, *, before_answer: bool) -> str:

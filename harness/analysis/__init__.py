@@ -19,11 +19,23 @@ from harness.analysis.latency import (
     phase_percentiles,
     ttft_s,
 )
-from harness.analysis.ledger import Coverage, Join, ProviderCall, Unit, join, provider_calls, units
-from harness.analysis.phases import by_phase, phase_at, unknown_phase
+from harness.analysis.ledger import (
+    CUT_OUTCOMES,
+    Coverage,
+    Join,
+    ProviderCall,
+    Unit,
+    join,
+    phase_calls,
+    provider_calls,
+    unit_id,
+    units,
+)
+from harness.analysis.phases import by_phase, load_origin, phase_at, phase_window_s, unknown_phase
 from harness.analysis.quantiles import PERCENTILE_METHOD, percentile, percentiles
 
 __all__ = [
+    "CUT_OUTCOMES",
     "METRIC_DEFINITIONS",
     "PERCENTILE_METHOD",
     "Coverage",
@@ -37,13 +49,17 @@ __all__ = [
     "itl_s",
     "join",
     "latency_samples",
+    "load_origin",
     "output_tokens",
     "percentile",
     "percentiles",
     "phase_at",
+    "phase_calls",
     "phase_percentiles",
+    "phase_window_s",
     "provider_calls",
     "ttft_s",
+    "unit_id",
     "units",
     "unknown_phase",
 ]

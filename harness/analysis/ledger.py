@@ -6,8 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.analysis.phases import phase_at
+from harness.analysis.phases import phase_at, phase_window_s
 from harness.run.model import Run
+
+# Ledger outcomes of a call whose answer was cut off before its end: `partial` (a stream dropped
+# or ended by an error event mid-answer), `reset` (TCP reset), `timeout` (the provider stalled
+# until its caller gave up) and `server_stopped`. `client_cancelled` is not a cut: the caller
+# left on its own (a hedge that lost, or the user going away).
+CUT_OUTCOMES = frozenset({"partial", "reset", "timeout", "server_stopped"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,17 +25,25 @@ class ProviderCall:
     ts_end: float
     api: str
     model: str | None
+    stream: bool
     request_id: str
     fingerprint: str
     tags: dict[str, str | None]
-    input_tokens: int
+    input_tokens: int  # as billed: cached tokens included
     output_tokens: int
+    cached_tokens: int  # of input_tokens, served from the provider's prompt cache
     cost_usd: float
     status: int
     outcome: str
     fault_rule: str | None
     fault_kind: str | None
     error: str | None
+    ttft_ms: float | None  # provider side: call start -> first token (streams), else None
+
+    @property
+    def cut(self) -> bool:
+        """The call's answer was cut off (see `CUT_OUTCOMES`)."""
+        return self.outcome in CUT_OUTCOMES
 
     @classmethod
     def from_record(cls, d: dict[str, Any]) -> ProviderCall:
@@ -40,17 +54,20 @@ class ProviderCall:
             ts_end=float(d.get("ts_end", d.get("ts_start", 0.0))),
             api=str(d.get("api", "")),
             model=d.get("model"),
+            stream=bool(d.get("stream", False)),
             request_id=str(d.get("request_id", "")),
             fingerprint=str(d.get("fingerprint", "")),
             tags=dict(d.get("tags") or {}),
             input_tokens=int(d.get("input_tokens", 0)),
             output_tokens=int(d.get("output_tokens", 0)),
+            cached_tokens=int(d.get("cached_tokens") or 0),
             cost_usd=float(d.get("cost_usd", 0.0)),
             status=int(d.get("status", 0)),
             outcome=str(d.get("outcome", "")),
             fault_rule=fault.get("rule"),
             fault_kind=fault.get("kind"),
             error=d.get("error"),
+            ttft_ms=None if d.get("ttft_ms") is None else float(d["ttft_ms"]),
         )
 
 
@@ -142,3 +159,23 @@ def units(run: Run, phase: str | None = None, joined: Join | None = None) -> lis
         if phase is None or where == phase:
             out.append(Unit(f"fingerprint:{fp}", where, False, calls))
     return out
+
+
+def unit_id(call: ProviderCall, joined: Join) -> str:
+    """The id a call is reported under: its request's id, or `fingerprint:<fp>` when not joined."""
+    return call.request_id if call.request_id in joined.by_request else f"fingerprint:{call.fingerprint}"
+
+
+def phase_calls(run: Run, phase: str | None, joined: Join | None = None) -> list[ProviderCall]:
+    """The provider calls of a phase: those joined to its requests, and those not joined to any
+    request that started inside its window (all calls when `phase` is None)."""
+    joined = joined or join(run)
+    if phase is None:
+        return provider_calls(run)
+    ids = {r.id for r in run.requests_in(phase)}
+    window = phase_window_s(run, phase)
+    mine = [c for rid in ids for c in joined.calls_of(rid)]
+    if window is not None:
+        start, end = window
+        mine += [c for c in joined.unjoined if start <= c.ts_start < end]
+    return sorted(mine, key=lambda c: (c.ts_start, c.seq))

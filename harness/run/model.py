@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 RunStatus = Literal["completed", "aborted", "error"]
+StreamEnd = Literal["terminator", "error", "unterminated", "open"]
+TAIL_BYTES = 2048  # how much of a body's end a RequestRecord keeps
 
 
 @dataclass(slots=True)
@@ -38,6 +40,15 @@ class RequestRecord:
     chunk_s: list[float] = field(default_factory=list)  # SSE: arrival of each non-empty data chunk
     first_content_s: float | None = None  # SSE: first non-empty content chunk
     end_s: float | None = None  # last byte (or the error)
+    # The last bytes of the body as text (at most `TAIL_BYTES`, UTF-8, undecodable bytes replaced),
+    # kept for streams and for bodies not parsed as JSON; None when there was none (or in a
+    # journal saved before it was recorded).
+    tail: str | None = None
+    # How an SSE stream ended: "terminator" (its protocol's end: `data: [DONE]`, `message_stop`,
+    # `response.completed`), "error" (it carried an error event), "unterminated" (a known
+    # protocol's stream that ended without its terminator), "open" (a stream in no known
+    # protocol: its end cannot be told); None for a response that was not a stream.
+    stream_end: StreamEnd | None = None
 
     @property
     def latency_s(self) -> float | None:
@@ -80,6 +91,7 @@ class Run:
             status=data.get("status", "completed"),
             error=data.get("error"),
             phases=[PhaseWindow(**p) for p in data.get("phases", [])],
+            # Journals saved before a field was added lack it: the record's default applies.
             requests=[RequestRecord(**r) for r in data.get("requests", [])],
             ledger=list(data.get("ledger", [])),
             load_started_at=data.get("load_started_at"),

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.contract import REGISTRY, ClauseResult
 from harness.contract.base import MAX_OFFENDERS
-from harness.run.model import PhaseWindow, RequestRecord, Run
+from harness.run.model import PhaseWindow, RequestRecord, Run, StreamEnd
 
 T0 = 1_700_000_000.0
 PHASES = (("steady", 0.0, 10.0), ("outage", 10.0, 20.0))
@@ -28,6 +28,8 @@ def req(
     body: Any = None,
     chunks: list[float] | None = None,
     seq: int = 0,
+    tail: str | None = None,
+    stream_end: StreamEnd | None = None,
 ) -> RequestRecord:
     """A request scheduled at `at`, ending `latency` later; `chunks` are offsets from `at`."""
     chunk_s = [at + c for c in chunks or []]
@@ -44,6 +46,8 @@ def req(
         chunk_s=chunk_s,
         first_content_s=chunk_s[0] if chunk_s else None,
         end_s=None if latency is None else at + latency,
+        tail=tail,
+        stream_end=stream_end,
     )
 
 
@@ -63,6 +67,8 @@ def call(
     fault: tuple[str, str] | None = None,
     error: str | None = None,
     seq: int = 0,
+    cached_tokens: int = 0,
+    outcome: str | None = None,
 ) -> dict[str, Any]:
     """A ledger record of a provider call started at `at` (from the load start)."""
     return {
@@ -80,11 +86,11 @@ def call(
         "tags": {"route": "/summarize", "feature": "summary", "tenant": "acme"} if tags is None else tags,
         "input_tokens": input_tokens,
         "output_tokens": output_tokens if status == 200 else 0,
-        "cached_tokens": 0,
+        "cached_tokens": cached_tokens,
         "cost_usd": cost_usd if status == 200 else 0.0,
         "status": status,
         "fault": None if fault is None else {"rule": fault[0], "kind": fault[1]},
-        "outcome": "ok" if status == 200 else "error",
+        "outcome": outcome or ("ok" if status == 200 else "error"),
         "ttft_ms": None,
         "duration_ms": duration * 1000,
         "finish_reason": "stop" if status == 200 else None,

@@ -66,3 +66,50 @@ def test_budget_by_fingerprint_when_not_correlated() -> None:
 def test_budget_needs_a_cap() -> None:
     with pytest.raises(ValidationError, match="at least one cap"):
         BudgetParams.model_validate({})
+
+
+PER_CALL = {"max_input_tokens_per_call": 1000, "max_output_tokens_per_call": 200}
+
+
+def test_budget_per_call_holds_exactly_at_the_cap() -> None:
+    # Three calls of one request: each exactly at the caps, together far over them.
+    ledger = [call("a", at=i * 0.2, input_tokens=1000, output_tokens=200) for i in range(3)]
+    result = evaluate("budget", PER_CALL, make_run([req("a")], ledger))
+    assert result.verdict == "pass"
+    assert result.details["input_tokens_per_call"] == {"max": 1000, "mean": 1000, "over": 0, "cap": 1000}
+    assert result.expected == "per call: input tokens per call <= 1000, output tokens per call <= 200"
+    assert result.observed.endswith("over 1 requests (3 calls)")
+
+
+def test_budget_per_call_fails_one_token_over_and_names_the_request() -> None:
+    ledger = [call("a", input_tokens=900), call("a", at=0.5, input_tokens=1001), call("b", output_tokens=201)]
+    result = evaluate("budget", PER_CALL, make_run([req("a"), req("b")], ledger))
+    assert result.verdict == "fail"
+    assert result.offenders == ["b", "a"]  # 201/200 before 1001/1000: worst ratio first
+    assert result.details["input_tokens_per_call"]["over"] == 1
+    assert result.details["output_tokens_per_call"]["over"] == 1
+
+
+def test_budget_per_call_beside_the_per_request_sums() -> None:
+    ledger = [call("a", input_tokens=800), call("a", at=0.5, input_tokens=800)]
+    params = {"max_input_tokens": 1500, "max_input_tokens_per_call": 1000}
+    result = evaluate("budget", params, make_run([req("a")], ledger))
+    assert result.verdict == "fail"  # each call fits; the request's sum does not
+    assert result.details["input_tokens"]["over"] == 1
+    assert result.details["input_tokens_per_call"]["over"] == 0
+    assert result.expected == "per request: input tokens <= 1500; per call: input tokens per call <= 1000"
+
+
+def test_budget_per_call_counts_calls_not_joined_by_fingerprint() -> None:
+    ledger = [call("p1", fingerprint="f", input_tokens=5000)]
+    result = evaluate("budget", {"max_input_tokens_per_call": 4000}, make_run([req("a")], ledger))
+    assert result.verdict == "fail"
+    assert result.offenders == ["fingerprint:f"]
+
+
+def test_budget_per_call_phase_without_calls_cannot_be_judged() -> None:
+    ledger = [call("a", input_tokens=5000)]
+    run = make_run([req("a"), req("b", "outage", at=11)], ledger)
+    result = evaluate("budget", {"max_input_tokens_per_call": 4000, "phase": "outage"}, run)
+    assert result.verdict == "error"
+    assert result.observed == "no provider call in this phase"
