@@ -81,6 +81,10 @@ def test_rehearse_runs_the_plan_and_reports_readiness(tmp_path: Path) -> None:
         set_field(data, "provider", {"url": provider.url})
         for mode in ("rate_limited", "malformed", "slow"):
             drop_field(data, f"{R}.degradation.{mode}")
+        # What this sampleapp's summarize route does: short prompts the provider never caches, and
+        # the breaker clause left to the shipped routes' rehearsals (test_rehearse_e2e).
+        set_field(data, f"{R}.cache.prompt_prefix", False)
+        drop_field(data, f"{R}.retry.breaker")
         routes = write_spec(tmp_path / "routes.yaml", data)
         console = Console(record=True, width=220)
         status = rehearse(
