@@ -188,18 +188,23 @@ def test_shipped_plan_carries_the_new_clauses_and_validates(
     out = tmp_path / "plan"
     write_plan(plan(load_routes(SHIPPED_ROUTES), SHIPPED_ROUTES, 0.1), out, SHIPPED_ROUTES)
     by_file = {p.stem: clauses(yaml.safe_load(p.read_text())) for p in out.glob("*.yaml")}
-    for route in ("summarize", "extract", "chat"):  # a fallback and a breaker each
+    for route in ("summarize", "extract", "chat", "embed"):  # a breaker each
         for mode in ("unavailable", "rate-limited"):
-            assert {"breaker", "amplification"} <= set(by_file[f"{route}-{mode}"]), (route, mode)
-    assert "breaker" not in by_file["embed-unavailable"]  # no fallback, no breaker declared
+            expected = (
+                {"amplification"}
+                if (route, mode) == ("embed", "rate-limited")
+                else {"breaker", "amplification"}
+            )
+            assert expected <= set(by_file[f"{route}-{mode}"]), (route, mode)
+        assert "breaker" not in by_file[f"{route}-slow"]
+    # embed's three attempts, 0.2 s retry-after each: its breaker has not opened in the 1 s fault phase.
+    header = (out / "embed-rate-limited.yaml").read_text().splitlines()
+    assert "# Not checked: breaker: the fault phase (1 s) ends before the bound takes hold (1.05 s)" in header
     assert by_file["chat-malformed"]["stream_integrity"] == [
         {"phase": "fault", "signal_header": "x-degraded", "error_marker": "stream_interrupted"}
     ]
-    header = (out / "embed-unavailable.yaml").read_text().splitlines()
-    assert (
-        "# Not checked: breaker: no retry.breaker (or retry.shared_backoff with a backoff) is declared"
-        in header
-    )
+    header = (out / "summarize-malformed.yaml").read_text().splitlines()
+    assert "# Not checked: stream_integrity: the route does not stream" in header
     capsys.readouterr()
     assert main(["validate", str(out)]) == 0, capsys.readouterr()
 
