@@ -165,7 +165,7 @@ def _fleet_bound(ctx: Context, f: Findings) -> None:
         f.missing.append(
             f"retry.breaker or retry.shared_backoff ({ctx.name}: {r.qps:g} qps x {r.peak_factor:g} peak x "
             f"{retry.max_attempts} attempts = {calls_per_s:g} calls/s over the primary's quota of "
-            f"{quota_per_s:g}/s (quota_rpm {capacity.quota_rpm}))"
+            f"{quota_per_s:.4g}/s (quota_rpm {capacity.quota_rpm}))"
         )
 
 
