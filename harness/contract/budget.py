@@ -115,5 +115,5 @@ class Budget(Clause):
             observed += f" ({sum(len(u.calls) for u in counted)} calls)"
         if fingerprinted:
             observed += f" ({fingerprinted} by fingerprint: X-Request-Id not forwarded)"
-        offenders = first_ids(uid for _, uid in sorted(over, reverse=True))
+        offenders = first_ids(uid for _, uid in sorted(over, key=lambda o: -o[0]))  # ties: in run order
         return ClauseResult(name, head, expected, observed, "fail" if over else "pass", offenders, details)

@@ -2,7 +2,8 @@
 
 A request is good when its outcome is `ok` (as `error_rate` defines it: a status below 400 and
 a complete body or stream), its E2E latency (from the scheduled send time) is <= `e2e_ms`, and,
-when `ttft_ms` is given, its time to first content is <= `ttft_ms`. A request with no TTFT
+when `ttft_ms` is given, its time to first content is <= `ttft_ms` (both in milliseconds rounded
+to the microsecond, as reports show them). A request with no TTFT
 (a non-streamed answer) is judged on E2E only. The share is over all the phase's requests.
 Offenders are the requests that were not good: failures first, then the slowest.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from harness.analysis import unknown_phase
-from harness.contract._common import cannot_evaluate, first_ids, share, title
+from harness.contract._common import cannot_evaluate, first_ids, ms, share, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
 from harness.contract.error_rate import outcome
 from harness.run.model import RequestRecord, Run
@@ -32,11 +33,11 @@ def _miss(r: RequestRecord, p: GoodputParams) -> tuple[str, float] | None:
     o = outcome(r)
     if o != "ok":
         return f"outcome {o}", float("inf")
-    e2e = (r.latency_s or 0.0) * 1000
+    e2e = ms(r.latency_s) or 0.0
     if e2e > p.e2e_ms:
         return "e2e over target", e2e
-    ttft = r.ttft_s
-    if p.ttft_ms is not None and ttft is not None and ttft * 1000 > p.ttft_ms:
+    ttft = ms(r.ttft_s)
+    if p.ttft_ms is not None and ttft is not None and ttft > p.ttft_ms:
         return "ttft over target", e2e
     return None
 

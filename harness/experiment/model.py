@@ -246,11 +246,12 @@ class Experiment(_Strict):
                 "leave one out or make them agree",
             )
         for i, clause in enumerate(self.contract):
-            phase = getattr(clause.params, "phase", None)
-            if phase is not None and phase not in names:
-                raise FieldError(
-                    ("contract", i, clause.name, "phase"), f"no phase named {phase!r} (phases: {names})"
-                )
+            for field in ("phase", "baseline_phase"):
+                phase = getattr(clause.params, field, None)
+                if phase is not None and phase not in names:
+                    raise FieldError(
+                        ("contract", i, clause.name, field), f"no phase named {phase!r} (phases: {names})"
+                    )
         return self
 
     @property

@@ -72,8 +72,13 @@ async def read_response(
 
 
 def tail_text(last: bytes) -> str:
-    """A body's last bytes as the record keeps them."""
-    return last[-TAIL_BYTES:].decode(errors="replace")
+    """A body's last `TAIL_BYTES` as text: a character cut by the start of the window is dropped
+    (not replaced), so the text's UTF-8 is never longer than the bytes kept."""
+    last = last[-TAIL_BYTES:]
+    start = 0
+    while start < min(len(last), 3) and last[start] & 0xC0 == 0x80:  # UTF-8 continuation bytes
+        start += 1
+    return last[start:].decode(errors="replace")
 
 
 async def _read_capped(content: aiohttp.StreamReader) -> tuple[bytes, int, bytes]:

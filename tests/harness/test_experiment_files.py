@@ -96,6 +96,64 @@ INVALID: list[tuple[str, str, str, int | None, str]] = [
         "no phase named 'recovery'",
     ),
     (
+        "amplification-baseline-names-a-missing-phase",
+        edit(
+            "  - error_rate: {phase: steady, max: 0.1}",
+            "  - amplification: {phase: outage, baseline_phase: before, max_calls_per_request: 2}",
+        ),
+        "contract.1.amplification.baseline_phase",
+        18,
+        "no phase named 'before'",
+    ),
+    (
+        "cost-ratio-without-a-baseline",
+        edit(
+            "  - error_rate: {phase: steady, max: 0.1}",
+            "  - amplification: {phase: outage, max_calls_per_request: 2, max_cost_ratio: 3}",
+        ),
+        "contract.1.amplification",
+        18,
+        "`max_cost_ratio` needs `baseline_phase`",
+    ),
+    (
+        "breaker-without-its-model",
+        edit(
+            "  - error_rate: {phase: steady, max: 0.1}",
+            "  - breaker: {phase: outage, after_s: 1, max_calls_per_s: 2}",
+        ),
+        "contract.1.breaker.model",
+        18,
+        "Field required",
+    ),
+    (
+        "goodput-share-over-one",
+        edit("  - error_rate: {phase: steady, max: 0.1}", "  - goodput: {min: 1.5, e2e_ms: 800}"),
+        "contract.1.goodput.min",
+        18,
+        "less than or equal to 1",
+    ),
+    (
+        "cache-without-a-share",
+        edit("  - error_rate: {phase: steady, max: 0.1}", "  - cache: {phase: steady}"),
+        "contract.1.cache",
+        18,
+        "at least one of",
+    ),
+    (
+        "stream-integrity-unknown-param",
+        edit("  - error_rate: {phase: steady, max: 0.1}", "  - stream_integrity: {signal: x-partial}"),
+        "contract.1.stream_integrity.signal",
+        18,
+        "",
+    ),
+    (
+        "budget-negative-per-call-cap",
+        edit("  - retries: {max_attempts_per_request: 3}", "  - budget: {max_input_tokens_per_call: -1}"),
+        "contract.0.budget.max_input_tokens_per_call",
+        17,
+        "greater than or equal to 0",
+    ),
+    (
         "template-reaching-for-code",
         edit("{{ faker.sentence() }}", "{{ ''.__class__ }}"),
         "target.request.json.text",
@@ -294,6 +352,25 @@ def test_schema_is_a_valid_json_schema_that_accepts_a_valid_experiment(
             {"no_silent_fallback": {"signal_header": "x-degraded"}},
             {"error_rate": {"max": 0.01}},
             {"retry_after_respected": {}},
+            {"budget": {"max_input_tokens_per_call": 4000, "max_output_tokens_per_call": 512}},
+            {
+                "amplification": {
+                    "phase": "outage",
+                    "baseline_phase": "steady",
+                    "max_calls_per_request": 2,
+                    "max_cost_ratio": 3,
+                }
+            },
+            {"breaker": {"phase": "outage", "model": "gpt-4o", "after_s": 0.5, "max_calls_per_s": 2}},
+            {"goodput": {"phase": "steady", "min": 0.95, "e2e_ms": 800, "ttft_ms": 300}},
+            {"cache": {"min_prompt_cache_share": 0.5, "min_response_cache_share": 0.2}},
+            {
+                "stream_integrity": {
+                    "phase": "outage",
+                    "signal_header": "x-degraded",
+                    "error_marker": "stream_interrupted",
+                }
+            },
         ],
     }
     assert [e.message for e in validator.iter_errors(full)] == []
@@ -307,5 +384,9 @@ def test_schema_rejects_what_validation_rejects(capsys: pytest.CaptureFixture[st
         {**data, "contract": [{"retires": {"max_attempts_per_request": 3}}]},
         {**data, "contract": [{"retries": {"max_attempts_per_request": 0}}]},
         {**data, "load": {"mode": "open", "rate": -5}},
+        {**data, "contract": [{"breaker": {"phase": "outage", "after_s": 1, "max_calls_per_s": 2}}]},
+        {**data, "contract": [{"goodput": {"min": 1.5, "e2e_ms": 800}}]},
+        {**data, "contract": [{"stream_integrity": {"signal": "x-partial"}}]},
+        {**data, "contract": [{"budget": {"max_output_tokens_per_call": -1}}]},
     ):
         assert not validator.is_valid(broken), broken

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -138,3 +139,62 @@ def test_an_unreadable_source_is_named(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text('{"seq": 1}\nnot json\n')
     assert main(["ledger", "merge", str(bad)]) == 2
     assert f"{bad}: line 2: not a JSON record" in capsys.readouterr().err
+
+
+def test_records_and_a_ledger_saved_before_the_section_10_clauses_evaluate_them(tmp_path: Path) -> None:
+    # Files as written before request records had `tail`/`stream_end` and before the analysis
+    # read `cached_tokens`/`ttft_ms`/`stream` from ledger records.
+    t0 = 1_700_000_000.0
+    old_fields = ("tail", "stream_end")
+    records = tmp_path / "records.jsonl"
+    lines: list[dict[str, Any]] = [{"kind": "start", "t0": t0, "id_prefix": "r-", "lanes": 1}]
+    for seq in range(4):
+        record = asdict(
+            RequestRecord(f"r-{seq}", seq, "steady", 0.1 * seq, 0.1 * seq, status=200, end_s=0.1 * seq + 0.05)
+        )
+        lines.append({"kind": "request", "record": {k: v for k, v in record.items() if k not in old_fields}})
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    ledger = tmp_path / "old-ledger.jsonl"
+    calls = [
+        {
+            "seq": i + 1,
+            "ts_start": t0 + 0.1 * i,
+            "ts_end": t0 + 0.1 * i + 0.02,
+            "api": "openai.chat",
+            "model": "gpt-4o",
+            "request_id": f"r-{i % 2}",
+            "fingerprint": f"f{i % 2}",
+            "tags": {},
+            "input_tokens": 300 + i,
+            "output_tokens": 20,
+            "cost_usd": 0.001,
+            "status": 200,
+            "fault": None,
+            "outcome": "ok",
+        }
+        for i in range(4)
+    ]
+    ledger.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    exp = tmp_path / "exp.yaml"
+    contract = [
+        {"amplification": {"phase": "steady", "max_calls_per_request": 1}},  # 4 calls / 4 requests
+        {"budget": {"max_input_tokens_per_call": 302}},  # the call of 303 tokens is over
+    ]
+    exp.write_text(
+        yaml.safe_dump(
+            {
+                "title": "old files",
+                "target": {"url": "http://127.0.0.1:9", "request": {"path": "/chat"}},
+                "load": {"engine": "locust", "rate": 10, "users": 1},
+                "phases": [{"name": "steady", "duration_s": 1}],
+                "contract": contract,
+            }
+        )
+    )
+    journal = tmp_path / "journal.json"
+    argv = ["ledger", "merge", str(ledger), "--experiment", str(exp), "--records", str(records)]
+    assert main([*argv, "--json", str(journal)]) == 1
+    results = json.loads(journal.read_text())["results"]
+    assert [r["verdict"] for r in results] == ["pass", "fail"]
+    assert results[0]["details"]["calls_per_request"] == 1.0
+    assert results[1]["offenders"] == ["r-1"]

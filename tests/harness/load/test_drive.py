@@ -76,6 +76,8 @@ async def test_a_stream_cut_mid_way_is_a_read_error_with_its_chunks(target: Targ
     assert record.error.startswith("read: ")
     assert len(record.chunk_s) == 1
     assert record.first_content_s == record.chunk_s[0]
+    assert record.tail == 'data: {"choices":[{"delta":{"content":"Hel"}}]}\n\n'  # what arrived is kept
+    assert record.stream_end == "unterminated"
 
 
 async def test_garbage_collection_thresholds_are_restored_after_overlapping_loads(target: Target) -> None:

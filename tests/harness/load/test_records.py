@@ -10,7 +10,7 @@ from harness.experiment.model import Load, RequestSpec
 from harness.experiment.templates import RequestFactory
 from harness.load import drive
 from harness.load.records import BODY_CAP, EventStream, PhaseLabels, has_content
-from harness.run.model import PhaseWindow, RequestRecord
+from harness.run.model import TAIL_BYTES, PhaseWindow, RequestRecord
 
 from .conftest import ANTHROPIC_EVENTS, FIRST_DELAY_S, NEXT_DELAY_S, OPENAI_CHUNKS, Target, run_load
 
@@ -43,6 +43,58 @@ def test_event_stream_joins_multi_line_data_and_ignores_comments_and_ids() -> No
     events.close(4.0)
     assert record.chunk_s == [1.0, 4.0]
     assert record.first_content_s == 1.0
+
+
+def _stream(*events: bytes) -> RequestRecord:
+    record = _record()
+    stream = EventStream(record)
+    for i, event in enumerate(events):
+        stream.feed(event, float(i))
+    stream.close(float(len(events)))
+    return record
+
+
+OPENAI_DELTA = b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'
+
+
+@pytest.mark.parametrize(
+    ("events", "end"),
+    [
+        ((OPENAI_DELTA, b"data: [DONE]\n\n"), "terminator"),
+        ((OPENAI_DELTA,), "unterminated"),
+        ((b'event: message_stop\ndata: {"type":"message_stop"}\n\n',), "terminator"),
+        (
+            (b'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"x"}}\n\n',),
+            "unterminated",
+        ),
+        (
+            (b'event: response.completed\ndata: {"type":"response.completed","response":{}}\n\n',),
+            "terminator",
+        ),
+        ((b'data: {"type":"response.output_text.delta","delta":"x"}\n\n',), "unterminated"),
+        ((OPENAI_DELTA, b'data: {"error":{"message":"overloaded"}}\n\n'), "error"),
+        (
+            (b'data: {"delta":"x"}\n\n', b'event: error\ndata: {"error":{"code":"stream_interrupted"}}\n\n'),
+            "error",
+        ),
+        ((b'event: error\ndata: {"type":"error","error":{}}\n\n', b"data: [DONE]\n\n"), "error"),
+        ((b'data: {"delta":"x"}\n\n', b'data: {"done":true}\n\n'), "open"),  # the sampleapp's own shape
+        ((), "open"),
+    ],
+)
+def test_event_stream_records_how_the_stream_ended(events: tuple[bytes, ...], end: str) -> None:
+    record = _stream(*events)
+    assert record.stream_end == end
+    assert record.tail == b"".join(events).decode()
+
+
+def test_event_stream_keeps_only_the_last_bytes_as_its_tail() -> None:
+    chunk = b'data: {"choices":[{"delta":{"content":"' + "é".encode() * 600 + b'"}}]}\n\n'
+    record = _stream(chunk, chunk, b"data: [DONE]\n\n")
+    assert record.tail is not None
+    assert len(record.tail.encode()) <= TAIL_BYTES
+    assert record.tail.endswith('"}}]}\n\ndata: [DONE]\n\n')
+    assert record.stream_end == "terminator"
 
 
 @pytest.mark.parametrize(
@@ -92,6 +144,9 @@ async def test_openai_style_stream_chunk_times_and_first_content(target: Target)
     assert record.end_s >= record.chunk_s[-1]
     assert record.body is None
     assert record.body_bytes > 0
+    assert record.stream_end == "terminator"
+    assert record.tail is not None
+    assert record.tail.endswith("data: [DONE]\n\n")
 
 
 async def test_anthropic_style_stream_first_content_is_the_first_text_delta(target: Target) -> None:
@@ -105,6 +160,7 @@ async def test_anthropic_style_stream_first_content_is_the_first_text_delta(targ
     assert record.first_content_s - record.sent_s >= FIRST_DELAY_S
     assert record.chunk_s[first_delta] - record.chunk_s[first_delta - 1] >= FIRST_DELAY_S
     assert record.chunk_s[first_delta + 1] - record.chunk_s[first_delta] >= NEXT_DELAY_S
+    assert record.stream_end == "terminator"  # message_stop
 
 
 async def test_any_other_stream_counts_its_first_data_as_content(target: Target) -> None:
@@ -147,4 +203,7 @@ async def test_large_and_non_json_bodies_are_counted_not_kept(target: Target) ->
     big, text = records
     assert (big.status, big.body) == (200, None)
     assert big.body_bytes > BODY_CAP
+    assert big.tail == "x" * (TAIL_BYTES - 2) + '"}'  # only the end of what was not kept
     assert (text.status, text.body, text.body_bytes) == (200, None, len("plain words"))
+    assert text.tail == "plain words"
+    assert (text.stream_end, big.stream_end) == (None, None)

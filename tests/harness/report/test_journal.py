@@ -88,3 +88,106 @@ def test_read_journal_refuses_what_is_not_a_journal(tmp_path: Path, content: byt
 def test_read_journal_names_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match="cannot read journal"):
         read_journal(tmp_path / "missing.json")
+
+
+# A journal as the harness wrote it before the §10 clauses: requests without `tail` and
+# `stream_end`, ledger records without `cached_tokens`, `ttft_ms` and `stream`.
+_T0 = 1_700_000_000.0
+OLD_JOURNAL: dict[str, object] = {
+    "format": "rehearsal-journal",
+    "version": 1,
+    "written_at": _T0 + 30,
+    "experiment": {
+        "title": "saved before the §10 clauses",
+        "phases": [{"name": "steady"}, {"name": "outage"}],
+    },
+    "source": "old.yaml",
+    "started_at": _T0 - 2,
+    "load_started_at": _T0,
+    "status": "completed",
+    "error": None,
+    "phases": [
+        {"name": "steady", "start_s": 0.0, "end_s": 5.0},
+        {"name": "outage", "start_s": 5.0, "end_s": 10.0},
+    ],
+    "fault_rules": [],
+    "requests": [
+        {
+            "id": f"r{i}",
+            "seq": i,
+            "phase": "steady" if i < 4 else "outage",
+            "scheduled_s": float(i),
+            "sent_s": float(i),
+            "status": 200,
+            "error": None,
+            "headers": {"content-type": "text/event-stream"},
+            "body": None,
+            "body_bytes": 300,
+            "chunk_s": [i + 0.05, i + 0.1],
+            "first_content_s": i + 0.05,
+            "end_s": i + 0.2,
+        }
+        for i in range(8)
+    ],
+    "ledger": [
+        {
+            "seq": i + 1,
+            "ts_start": _T0 + i + 0.01,
+            "ts_end": _T0 + i + 0.15,
+            "api": "openai.chat",
+            "model": "gpt-4o",
+            "request_id": f"r{i}",
+            "fingerprint": f"fp{i}",
+            "tags": {"route": "chat"},
+            "input_tokens": 500,
+            "output_tokens": 40,
+            "cost_usd": 0.002,
+            "status": 200,
+            "fault": None if i < 6 else {"rule": "outage/cut", "kind": "partial"},
+            "outcome": "ok" if i < 6 else "partial",
+        }
+        for i in range(8)
+    ],
+    "results": [],
+}
+
+
+def test_a_journal_saved_before_the_section_10_clauses_re_evaluates_and_re_renders(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from harness.contract import REGISTRY
+    from harness.report.console import render_results
+    from harness.report.html.page import render_html
+
+    path = tmp_path / "old.json"
+    path.write_bytes(orjson.dumps(OLD_JOURNAL))
+    run, _ = read_journal(path)
+    assert run.requests[0].tail is None
+    assert run.requests[0].stream_end is None
+    contract = {
+        "budget": {"max_input_tokens_per_call": 500, "max_output_tokens_per_call": 39},
+        "amplification": {"phase": "outage", "baseline_phase": "steady", "max_calls_per_request": 1},
+        "breaker": {"phase": "outage", "model": "gpt-4o", "after_s": 1, "max_calls_per_s": 1},
+        "goodput": {"min": 1, "e2e_ms": 200, "ttft_ms": 50},
+        "cache": {"min_prompt_cache_share": 0.0, "min_response_cache_share": 0.0},
+        "stream_integrity": {"phase": "outage"},
+    }
+    results = [REGISTRY[n](REGISTRY[n].Params.model_validate(p)).evaluate(run) for n, p in contract.items()]
+    verdicts = {r.clause: r.verdict for r in results}
+    assert verdicts == {
+        "budget": "fail",  # 40 output tokens per call, over 39
+        "amplification": "pass",
+        "breaker": "pass",  # r6 and r7 only in [6 s, 10 s]: 0.5/s
+        "goodput": "pass",
+        "cache": "pass",  # no cached_tokens recorded: 0 cached; every request made a call
+        "stream_integrity": "fail",  # old records: no tail, no stream end, a 200: looked complete
+    }
+    assert results[0].offenders == [f"r{i}" for i in range(5)]
+    assert results[-1].offenders == ["r6", "r7"]
+    # And the re-evaluated journal renders as a fresh one does.
+    back_run, back_results = read_journal(write_journal(tmp_path / "again.json", run, results))
+    assert back_results == results
+    console = Console(record=True, width=200)
+    render_results(console, back_run, back_results)
+    assert "stream_integrity" in console.export_text()
+    assert "stream_integrity" in render_html([(back_run, back_results)])
