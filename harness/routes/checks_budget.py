@@ -144,6 +144,29 @@ def retry_bound(ctx: Context, f: Findings) -> None:
             )
     if r.backoff is not None:
         f.contradiction(r.backoff.max_s < r.backoff.base_s, "retry.backoff.max_s is under base_s")
+    _fleet_bound(ctx, f)
+
+
+def _fleet_bound(ctx: Context, f: Findings) -> None:
+    """A route with a fallback whose retries at peak can exceed the primary's quota needs a bound
+    shared by every request (a breaker or a shared backoff): per-request retry caps alone let the
+    whole fleet hammer a failing primary at qps x peak x attempts."""
+    r = ctx.route
+    retry, models, capacity = r.retry, r.models, r.capacity
+    if retry is None or retry.max_attempts is None or models is None or models.fallback is None:
+        return
+    if r.qps is None or r.peak_factor is None or capacity is None or capacity.quota_rpm is None:
+        return  # route_inventory and serving_capacity report what is missing
+    if retry.breaker is not None or retry.shared_backoff:
+        return
+    calls_per_s = r.qps * r.peak_factor * retry.max_attempts
+    quota_per_s = capacity.quota_rpm / 60
+    if calls_per_s > quota_per_s:
+        f.missing.append(
+            f"retry.breaker or retry.shared_backoff ({ctx.name}: {r.qps:g} qps x {r.peak_factor:g} peak x "
+            f"{retry.max_attempts} attempts = {calls_per_s:g} calls/s over the primary's quota of "
+            f"{quota_per_s:.4g}/s (quota_rpm {capacity.quota_rpm}))"
+        )
 
 
 @item("structured_output")

@@ -41,7 +41,14 @@ def serving_capacity(ctx: Context, f: Findings) -> None:
 
 
 def _layer(f: Findings, name: str, layer: CacheLayer, tenant_data: bool | None) -> None:
+    # The checklist: a layer in use has a scope, a TTL, an invalidation rule and a target hit
+    # rate; a layer without a target is missing a part (the plan's `cache` clause comes from it).
     f.need_fields(f"cache.{name}", layer, "scope", "ttl_s", "invalidation", "target_hit_rate")
+    f.contradiction(
+        layer.target_hit_rate == 0,
+        f"cache.{name}.target_hit_rate is 0: a layer in use targets some hits (0 < rate <= 1), "
+        "or is declared false",
+    )
     if name == "semantic":
         f.need_fields("cache.semantic", layer, "confidence_threshold", "false_hit_budget")
     f.contradiction(

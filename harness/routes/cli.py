@@ -93,6 +93,9 @@ def main(args: argparse.Namespace) -> int:
     planned = plan(spec, args.routes, args.time_scale)
     for path in write_plan(planned, args.out, args.routes):
         print(f"wrote {path}")
+    for p in planned:
+        for why in p.absent:
+            print(f"not checked in {p.route} {p.mode}: {why}")
     missing = [p for p in planned if p.experiment is None]
     for p in missing:
         print(f"not planned: {p.route} {p.mode}: {p.reason}", file=sys.stderr)

@@ -1,12 +1,15 @@
 """`rehearse plan ROUTES.yaml -o DIR`: one experiment per route and failure mode, its contract
 taken from the spec.
 
-Each experiment runs warmup -> steady -> fault -> settle -> recovery. `warmup` is not judged:
-a freshly started service and provider pay their start-up costs there (loading tokenizers, first
-connections), not in the steady phase. The fault is on during `fault` and `settle`; only `fault`
-is judged against the degraded contract, so a request scheduled at the end of the fault phase
-still meets the fault on its retries. `settle` lasts as long as the route's retry policy can
-keep a request busy. Both are real time: `time_scale` shortens only steady, fault and recovery.
+Each experiment runs warmup -> steady -> fault -> settle (-> cooldown) -> recovery. `warmup` is
+not judged: a freshly started service and provider pay their start-up costs there (loading
+tokenizers, first connections), not in the steady phase. The fault is on during `fault` and
+`settle`; only `fault` is judged against the degraded contract, so a request scheduled at the end
+of the fault phase still meets the fault on its retries. `settle` lasts as long as the route's
+retry policy can keep a request busy. `cooldown`, fault off and not judged, is there when the route declares a
+breaker or a shared backoff: the breaker's cool-down (or the backoff's longest wait), so that the
+primary is back in use before recovery is judged. Warmup, settle and cooldown are real time:
+`time_scale` shortens only steady, fault and recovery.
 An over-budget rehearsal with an `over_budget_request` sends only that request (warmup, fault).
 """
 
@@ -22,6 +25,7 @@ from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from harness.experiment.load import validate_experiment
 from harness.experiment.model import RequestSpec
 from harness.routes.clauses import contract
+from harness.routes.more_clauses import Rehearsal, more_clauses
 from harness.routes.spec import FAILURE_MODES, FailureMode, Route, RoutesFile
 
 RATE_LIMIT_RETRY_AFTER_MS = 200
@@ -51,6 +55,7 @@ class Planned:
     mode: FailureMode
     experiment: dict[str, Any] | None
     reason: str | None = None
+    absent: tuple[str, ...] = ()  # clauses left out of the contract, each with why
 
     @property
     def filename(self) -> str:
@@ -115,6 +120,23 @@ def settle_s(spec: RoutesFile, route: Route, faults: list[dict[str, Any]]) -> fl
     """Long enough for a request that met the fault to finish its retries under it."""
     if spec.rehearsal.settle_s is not None:
         return spec.rehearsal.settle_s
+    return round(primary_span_s(route, faults) + SETTLE_MARGIN_S, 3)
+
+
+def cooldown_s(route: Route) -> float | None:
+    """How long a bound shared by every request may keep the primary closed after the fault: the
+    breaker's cool-down, or a shared backoff's longest wait (None: no such bound)."""
+    retry = route.retry
+    if retry is not None and retry.breaker is not None:
+        return round(retry.breaker.cool_down_s + SETTLE_MARGIN_S, 3)
+    if retry is not None and retry.shared_backoff and retry.backoff is not None:
+        return round(retry.backoff.max_s + SETTLE_MARGIN_S, 3)
+    return None
+
+
+def primary_span_s(route: Route, faults: list[dict[str, Any]]) -> float:
+    """How long one request can spend on the primary under these faults: its attempts there,
+    and the backoff between them, within the route timeout."""
     retry = route.retry
     attempts = (retry.primary_attempts or retry.max_attempts or 1) if retry else 1
     backoff = 0.0
@@ -124,7 +146,7 @@ def settle_s(spec: RoutesFile, route: Route, faults: list[dict[str, Any]]) -> fl
     span = attempts * max((_delay_s(route, f["fault"]) for f in faults), default=0.0) + backoff
     if retry and retry.route_timeout_s:
         span = min(span, retry.route_timeout_s)
-    return round(span + SETTLE_MARGIN_S, 3)
+    return span
 
 
 def _target(spec: RoutesFile, route: Route, request: RequestSpec) -> dict[str, Any]:
@@ -172,22 +194,31 @@ def plan_one(
             {"name": "steady", "duration_s": r.steady_s * time_scale},
             {"name": "fault", "duration_s": r.fault_s * time_scale, "faults": faults},
             {"name": "settle", "duration_s": settle_s(spec, route, faults), "faults": faults},
-            {"name": "recovery", "duration_s": r.recovery_s * time_scale},
         ]
+        if (cooldown := cooldown_s(route)) is not None:
+            phases.append({"name": "cooldown", "duration_s": cooldown})
+        phases.append({"name": "recovery", "duration_s": r.recovery_s * time_scale})
         request = route.request
     # A refused oversized request never reaches the provider: nothing to count there.
     calls = not (oversized and d.action == "refuse")
+    rehearsal = (
+        None if oversized else Rehearsal(r.fault_s * time_scale, r.rate, primary_span_s(route, faults))
+    )
+    more = more_clauses(route, mode, spec.signal, rehearsal, calls)
     exp: dict[str, Any] = {
         "title": f"{name}: {TITLES[mode]} -> {d.action or 'degraded'}",
         "target": _target(spec, route, request),
         "provider": _provider(spec, routes_dir),
         "load": {"mode": "open", "rate": r.rate},
         "phases": phases,
-        "contract": contract(route, mode, d, phased=not oversized, calls=calls, signal=spec.signal),
+        "contract": [
+            *contract(route, mode, d, phased=not oversized, calls=calls, signal=spec.signal),
+            *more.planned,
+        ],
         "seed": r.seed,
     }
     validate_experiment(exp, f"plan for route {name}, {mode}")
-    return Planned(name, mode, exp)
+    return Planned(name, mode, exp, absent=tuple(more.absent))
 
 
 def plan(spec: RoutesFile, routes_path: Path, time_scale: float = 1.0) -> list[Planned]:
@@ -205,6 +236,7 @@ def write_plan(planned: list[Planned], out_dir: Path, routes_path: Path) -> list
             continue
         path = out_dir / p.filename
         header = f"# Generated by `rehearse plan {routes_path}`: change the routes file, not this one.\n"
+        header += "".join(f"# Not checked: {why}\n" for why in p.absent)
         text = yaml.dump(p.experiment, Dumper=_PlainDumper, sort_keys=False, width=100)
         path.write_text(header + text, encoding="utf-8")
         written.append(path)

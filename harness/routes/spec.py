@@ -66,6 +66,10 @@ class Signal(_Strict):
 
     header: str | None = "x-degraded"
     body: str | None = Field(default=None, description="dotted path of a body field, e.g. degraded")
+    stream_marker: str | None = Field(
+        default=None,
+        description="text a streamed answer carries when it breaks off, e.g. stream_interrupted",
+    )
 
 
 class Tokens(_Strict):
@@ -82,6 +86,12 @@ class LatencyBudget(_Strict):
     p95_ms: float | None = Field(default=None, gt=0)
     p99_ms: float | None = Field(default=None, gt=0)
     ttft_p95_ms: float | None = Field(default=None, gt=0, description="where streamed")
+    goodput_min: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of requests answered within p95_ms (and ttft_p95_ms); default 0.95",
+    )
 
 
 class Models(_Strict):
@@ -96,6 +106,15 @@ class Backoff(_Strict):
     jitter: Literal["full", "equal", "none"] = "full"
 
 
+class Breaker(_Strict):
+    """A circuit breaker shared by every request of the service, per model: it opens after
+    `failure_threshold` consecutive failed calls (5xx, 429, timeout) and lets one probe call
+    through per `cool_down_s` until a probe succeeds."""
+
+    failure_threshold: int = Field(ge=1, description="consecutive failed calls that open it")
+    cool_down_s: float = Field(gt=0, description="open this long before a probe call is let through")
+
+
 class Retry(_Strict):
     max_attempts: int | None = Field(default=None, ge=1, description="provider calls per model call")
     primary_attempts: int | None = Field(default=None, ge=1, description="of which on the primary")
@@ -104,6 +123,11 @@ class Retry(_Strict):
     route_timeout_s: float | None = Field(default=None, gt=0)
     idempotency: Literal["stateless", "key", "none"] | None = None
     max_retry_after_s: float | None = Field(default=None, ge=0, description="longer: fall back at once")
+    breaker: Breaker | None = Field(default=None, description="a circuit breaker on the primary model")
+    shared_backoff: bool | None = Field(
+        default=None,
+        description="the backoff is shared by every request: the service as a whole waits between calls",
+    )
 
 
 class StructuredOutput(_Strict):

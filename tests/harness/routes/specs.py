@@ -43,6 +43,7 @@ routes:
       call_timeout_s: 4
       route_timeout_s: 10
       idempotency: stateless
+      breaker: {failure_threshold: 5, cool_down_s: 2}
     structured_output: false
     cache:
       prompt_prefix: {scope: tenant, ttl_s: 300, invalidation: prompt change, target_hit_rate: 0.2}

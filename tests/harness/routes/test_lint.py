@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
+from harness.errors import InvalidRoutes
 from harness.routes.lint import ORDER, exit_status, lint
 from harness.routes.load import load_routes, validate_routes
 from tests.harness.routes.specs import SHIPPED_ROUTES, complete_spec, drop_field, set_field, write_spec
@@ -119,6 +120,12 @@ CASES: dict[str, Case] = {
         },
         "cache.semantic.confidence_threshold",
     ),
+    "cache-target-hit-rate": dropped("cache_strategy", "cache.prompt_prefix.target_hit_rate"),
+    "cache-target-hit-rate-zero": inconsistent(
+        "cache_strategy",
+        {"cache.prompt_prefix.target_hit_rate": 0},
+        "cache.prompt_prefix.target_hit_rate is 0: a layer in use targets some hits (0 < rate <= 1)",
+    ),
     "cache-not-per-tenant": inconsistent(
         "cache_strategy",
         {"cache.prompt_prefix.scope": "global"},
@@ -150,6 +157,12 @@ CASES: dict[str, Case] = {
         "retry_bound",
         {"retry.route_timeout_s": 8, "latency.p99_ms": 7000},
         "2 primary attempts x 4 s leave no time for the fallback within the route timeout (8 s)",
+    ),
+    "retry-fleet-over-quota-needs-a-breaker": missing(
+        "retry_bound",
+        {"retry.breaker": DROP},
+        "retry.breaker or retry.shared_backoff (summarize: 5 qps x 3 peak x 3 attempts = 45 calls/s "
+        "over the primary's quota of 20/s (quota_rpm 1200))",
     ),
     # structured_output
     "structured-output-undeclared": dropped(
@@ -259,6 +272,37 @@ def test_every_item_has_a_missing_case_and_an_inconsistent_one_where_it_can_cont
     assert missing == set(ORDER)
     # Inventory and the structured-output bound have nothing to contradict.
     assert inconsistent == set(ORDER) - {"route_inventory", "structured_output"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"retry.shared_backoff": True},  # a shared backoff bounds the fleet too
+        {"qps": 2},  # 2 x 3 x 3 = 18 calls/s: within the quota of 20/s
+        {"capacity.quota_rpm": 2700},  # exactly at the quota: 45 calls/s
+        {"models.fallback": DROP, "degradation": None},  # no fallback: the check does not apply
+    ],
+    ids=["shared-backoff", "under-quota", "at-quota", "no-fallback"],
+)
+def test_a_fleet_within_its_quota_or_bounded_needs_no_breaker(changes: dict[str, Any]) -> None:
+    data = apply({f"{R}.retry.breaker": DROP} | {f"{R}.{k}": v for k, v in changes.items()})
+    if "degradation" in changes:
+        drop_field(data, f"{R}.degradation")
+    found = lint(validate_routes(data, "x"))[0].item("retry_bound")
+    assert not any("breaker" in f for f in found.findings), found.findings
+
+
+def test_a_cache_layer_refuses_a_target_hit_rate_over_one() -> None:
+    with pytest.raises(
+        InvalidRoutes, match=r"cache\.prompt_prefix\..*target_hit_rate: .* less than or equal to 1"
+    ):
+        validate_routes(apply({f"{R}.cache.prompt_prefix.target_hit_rate": 1.5}), "x")
+
+
+def test_no_cache_layer_in_use_needs_no_target() -> None:
+    data = apply({f"{R}.cache.prompt_prefix": False})
+    found = lint(validate_routes(data, "x"))[0].item("cache_strategy")
+    assert found.status == "present", found.findings
 
 
 def test_missing_outranks_inconsistent_and_both_are_listed() -> None:

@@ -67,7 +67,13 @@ def test_contract_is_taken_from_the_spec() -> None:
     c = clauses(exp)
     assert c["retries"] == [{"max_attempts_per_request": 3}]
     assert c["budget"] == [
-        {"max_input_tokens": 6000, "max_output_tokens": 360, "max_cost_usd_per_request": 0.012772}
+        {
+            "max_input_tokens": 6000,
+            "max_output_tokens": 360,
+            "max_cost_usd_per_request": 0.012772,
+            "max_input_tokens_per_call": 2000,  # tokens.input_cap
+            "max_output_tokens_per_call": 120,  # tokens.output_cap
+        }
     ]
     assert c["attribution"] == [{"required_tags": ["route", "feature", "tenant"]}]
     assert c["no_silent_fallback"] == [
@@ -103,10 +109,24 @@ def test_phases_warmup_steady_fault_settle_recovery_and_only_some_are_scaled() -
     exp = experiment(complete_spec(), "rate_limited", time_scale=0.1)
     phases = [(p["name"], p["duration_s"]) for p in exp["phases"]]
     # settle: 2 primary attempts x 0.2 s retry-after + one backoff of 0.05 s + 1 s margin.
-    assert phases == [("warmup", 1.0), ("steady", 0.5), ("fault", 1.0), ("settle", 1.45), ("recovery", 0.5)]
+    # cooldown: the breaker's 2 s cool-down + 1 s margin, fault off, so recovery meets a closed breaker.
+    assert phases == [
+        ("warmup", 1.0),
+        ("steady", 0.5),
+        ("fault", 1.0),
+        ("settle", 1.45),
+        ("cooldown", 3.0),
+        ("recovery", 0.5),
+    ]
     faulted = [p["name"] for p in exp["phases"] if p.get("faults")]
     assert faulted == ["fault", "settle"]
     assert exp["load"] == {"mode": "open", "rate": 10.0}
+    # A shared backoff waits at most backoff.max_s (1 s); without either there is no cooldown.
+    shared = drop_field(set_field(complete_spec(), f"{R}.retry.shared_backoff", True), f"{R}.retry.breaker")
+    names = [(p["name"], p["duration_s"]) for p in experiment(shared, "unavailable")["phases"]]
+    assert ("cooldown", 2.0) in names
+    unbounded = drop_field(complete_spec(), f"{R}.retry.breaker")
+    assert "cooldown" not in [p["name"] for p in experiment(unbounded, "unavailable")["phases"]]
 
 
 def test_settle_covers_slow_attempts_up_to_the_route_timeout() -> None:

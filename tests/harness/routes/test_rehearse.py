@@ -81,6 +81,11 @@ def test_rehearse_runs_the_plan_and_reports_readiness(tmp_path: Path) -> None:
         set_field(data, "provider", {"url": provider.url})
         for mode in ("rate_limited", "malformed", "slow"):
             drop_field(data, f"{R}.degradation.{mode}")
+        # What the sampleapp's summarize route does: short prompts the provider never caches, and
+        # its circuit breaker (config defaults: 5 failures, 0.5 s cool-down), whose cool-down
+        # the plan waits out before recovery.
+        set_field(data, f"{R}.cache.prompt_prefix", False)
+        set_field(data, f"{R}.retry.breaker", {"failure_threshold": 5, "cool_down_s": 0.5})
         routes = write_spec(tmp_path / "routes.yaml", data)
         console = Console(record=True, width=220)
         status = rehearse(

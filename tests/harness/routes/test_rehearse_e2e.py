@@ -5,6 +5,10 @@ rehearsal fails on the matching clause.
 One fake provider serves the module (each run reads only its own part of the ledger and removes
 its faults); every test starts its own sampleapp in this process (a fresh embedding cache, its
 own flaws). Phases are a tenth of the shipped ones (`time_scale` 0.1): each run is a few seconds.
+
+The shipped routes declare the sampleapp's circuit breaker (`retry.breaker`), so their plans
+carry the `breaker` clause and a cooldown phase: these rehearsals need the sampleapp with its
+breaker (and the `no_breaker` / `serves_truncated` flaws).
 """
 
 from __future__ import annotations
@@ -70,9 +74,17 @@ def rehearse_one(
     return Outcome(status, results, console.export_text())
 
 
+# The sampleapp's breaker does not count a 429 as a failure (sampleapp/breaker.py: "it has its
+# own answer, the retry-after"), so while the primary is rate-limited every request still calls
+# it and the plan's `breaker` clause fails. Strict: when the sampleapp bounds a rate-limited
+# primary too, this xfail fails and the case moves back into HOLDING.
+RATE_LIMITED_FLEET = pytest.param(
+    "summarize-rate-limited",
+    marks=pytest.mark.xfail(strict=True, reason="the sampleapp's breaker ignores 429s"),
+)
 HOLDING = [
     "summarize-unavailable",
-    "summarize-rate-limited",
+    RATE_LIMITED_FLEET,
     "summarize-over-budget",
     "summarize-malformed",
     "extract-malformed",
@@ -103,6 +115,8 @@ FLAWS = [
     ("ignore_retry_after", "summarize-rate-limited", {"retry_after_respected"}),
     ("no_attribution", "summarize-unavailable", {"attribution"}),
     ("no_request_id", "summarize-unavailable", {"correlation"}),
+    ("no_breaker", "summarize-unavailable", {"breaker"}),
+    ("serves_truncated", "chat-malformed", {"stream_integrity"}),
 ]
 
 

@@ -48,6 +48,18 @@ def test_unknown_field_is_refused_with_its_path_and_line() -> None:
     assert message == "routes.yaml: routes.summarize.retry.max_atempts (line 7): unknown field"
 
 
+def test_breaker_fields_are_checked_by_path() -> None:
+    head = "target: {app: sample}\nroutes:\n  summarize:\n    request: {path: /summarize}\n    retry:\n"
+    unknown = refused(head + "      breaker: {failure_threshold: 5, cool_down_s: 2, cooldown: 3}\n")
+    assert unknown == "routes.yaml: routes.summarize.retry.breaker.cooldown (line 6): unknown field"
+    partial = refused(head + "      breaker: {failure_threshold: 5}\n")
+    assert "routes.summarize.retry.breaker.cool_down_s (line 6): Field required" in partial
+    zero = refused(head + "      breaker: {failure_threshold: 0, cool_down_s: 2}\n")
+    assert "routes.summarize.retry.breaker.failure_threshold (line 6)" in zero
+    goodput = refused(head.replace("    retry:\n", "    latency: {goodput_min: 0}\n"))
+    assert "routes.summarize.latency.goodput_min (line 5): Input should be greater than 0" in goodput
+
+
 def test_wrong_value_names_field_line_and_value() -> None:
     message = refused("target: {app: sample}\nroutes:\n  summarize:\n    request: {path: /s}\n    qps: -5\n")
     assert message == "routes.yaml: routes.summarize.qps (line 5): Input should be greater than 0 (got -5)"
