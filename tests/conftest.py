@@ -29,7 +29,15 @@ MAIN_JOB_TIMEOUT_S = RUN_TIMEOUT_S + 60
 # What makes a test SDK-facing (marked `sdk`, the set `scripts/drift.py` runs against the newest
 # releases): it talks to the provider through an official SDK, directly or through the test
 # helpers and fixtures that wrap one, or it runs the sampleapp, whose routes call the openai SDK.
-_SDK_MODULES = ("openai", "anthropic", "httpx2", "sampleapp", "tests.fakeprovider.e2e", "tests.sampleapp")
+_SDK_MODULES = (
+    "openai",
+    "anthropic",
+    "google.genai",
+    "httpx2",
+    "sampleapp",
+    "tests.fakeprovider.e2e",
+    "tests.sampleapp",
+)
 _SDK_FIXTURES = frozenset({"openai_client", "anthropic_client", "main_job"})
 _SDK_DIRS = ("sampleapp", "locustfiles", "experiments")
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "google"]
 Kind = Literal["chat", "embedding"]
 
 

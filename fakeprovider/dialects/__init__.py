@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from fakeprovider.dialects.anthropic import AnthropicMessages
 from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings, AzureResponses
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
+from fakeprovider.dialects.gemini import GeminiEmbed, GeminiGenerate
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
 from fakeprovider.dialects.openai_responses import OpenAIResponses
@@ -26,6 +27,8 @@ DIALECTS.add(AnthropicMessages.api, AnthropicMessages())
 DIALECTS.add(AzureChat.api, AzureChat())
 DIALECTS.add(AzureEmbeddings.api, AzureEmbeddings())
 DIALECTS.add(AzureResponses.api, AzureResponses())  # keeps nothing: app.py serves the state's store
+DIALECTS.add(GeminiGenerate.api, GeminiGenerate())
+DIALECTS.add(GeminiEmbed.api, GeminiEmbed())
 
 
 def by_headers(headers: Mapping[str, str], *, by_key: bool) -> Dialect:

@@ -76,6 +76,7 @@ async def _chat(
 ) -> web.StreamResponse:
     call.stream = body.get("stream") is True
     req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
+    call.stream = req.stream  # the request as read: a surface may stream by path, not body
     info = call.price = req.model
     call.model, call.deployment = info.id, req.deployment
     input_tokens = req.input_tokens
