@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -252,3 +253,17 @@ def test_the_key_may_come_in_the_url_and_a_quota_per_key_counts_it() -> None:
         refused = http.post(url, params={"key": "first"}, json=body)
         assert refused.status_code == 429
         assert refused.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_the_docs_gemini_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).parents[4] / "docs" / "provider.md").read_text()
+    example = text.split("### Google Gemini", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    with serve() as served:
+        exec(example.replace("PORT", served.url.rsplit(":", 1)[1]), {})
+        records = served.records(3)
+        assert [(r.api, r.stream) for r in records] == [
+            ("gemini.generate", False),
+            ("gemini.generate", True),
+            ("gemini.embed", False),
+        ]
+    assert capsys.readouterr().out
