@@ -93,7 +93,7 @@ def create_app(state: ProviderState) -> web.Application:
     app.router.add_post(gemini.COUNT_PATH, partial(gemini_routes.count_tokens, state=state, dialect=generate))
     # `/v1/models` is OpenAI's path too: there the `x-goog-api-key` header tells a Gemini caller.
     app.router.add_get("/v1beta/models", gemini_models)
-    app.router.add_get("/v1beta/models/{model}", gemini_model)
+    app.router.add_get("/v1beta/models/{model:[^{}/:]+}", gemini_model)
     control.add_routes(app, state)
     # Registered last: it answers only what no route above matched.
     catch_all = app.router.add_resource("/{tail:.*}")

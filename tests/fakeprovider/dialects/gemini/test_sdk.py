@@ -267,3 +267,16 @@ def test_the_docs_gemini_example_runs_as_written(capsys: pytest.CaptureFixture[s
             ("gemini.embed", False),
         ]
     assert capsys.readouterr().out
+
+
+def test_a_gemini_key_on_a_shared_or_unknown_path_gets_geminis_answer() -> None:
+    with serve() as served:
+        http = served.http()
+        listed = http.get("/v1/models", headers={"x-goog-api-key": "k"}).json()
+        assert "models/gemini-2.5-flash" in [m["name"] for m in listed["models"]]
+        assert "data" in http.get("/v1/models").json()  # without it, OpenAI's list
+        unknown = http.post(
+            "/v1beta/models/gemini-2.5-flash:predict", json={}, headers={"x-goog-api-key": "k"}
+        )
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["status"] == "NOT_FOUND"
