@@ -223,7 +223,7 @@ def test_an_unknown_model_is_googles_404() -> None:
             gemini(served).models.generate_content(model="text-bison-001", contents="hi")
         assert (info.value.code, info.value.status) == (404, "NOT_FOUND")
         record = served.last()
-        assert (record.api, record.status) == ("gemini.generate", 404)
+        assert (record.api, record.status, record.model) == ("gemini.generate", 404, "text-bison-001")
 
 
 def test_a_bad_request_is_invalid_argument() -> None:
