@@ -275,10 +275,17 @@ def _tool_choice(body: Mapping[str, Any], tools: list[ToolSpec]) -> tuple[str, l
     if not config:
         return "auto", tools
     where = "tool_config.function_calling_config"
+    if not isinstance(config, dict):
+        raise invalid(f"* GenerateContentRequest.{where}: expected an object", param=where)
     mode = config.get("mode", "AUTO")
     if mode not in _MODES:
         raise invalid(f'* GenerateContentRequest.{where}.mode: invalid value "{mode}"', param=f"{where}.mode")
     allowed = field_of(config, "allowedFunctionNames", "allowed_function_names")
+    if allowed is not None and not (isinstance(allowed, list) and all(isinstance(n, str) for n in allowed)):
+        raise invalid(
+            f"* GenerateContentRequest.{where}.allowed_function_names: expected a list of names",
+            param=f"{where}.allowed_function_names",
+        )
     if allowed and mode != "ANY":
         raise invalid(
             f"* GenerateContentRequest.{where}.allowed_function_names: allowed_function_names may be set "

@@ -117,6 +117,10 @@ def test_family_ids_resolve_to_their_tier() -> None:
             "tool_config.function_calling_config.mode",
         ),
         (
+            {**HELLO, "tools": [WEATHER], "toolConfig": {"functionCallingConfig": "ANY"}},
+            "tool_config.function_calling_config",
+        ),
+        (
             {
                 **HELLO,
                 "tools": [WEATHER],

@@ -280,3 +280,19 @@ def test_a_gemini_key_on_a_shared_or_unknown_path_gets_geminis_answer() -> None:
         )
         assert unknown.status_code == 404
         assert unknown.json()["error"]["status"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "method", ["generateContent", "streamGenerateContent", "countTokens", "embedContent"]
+)
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]"])
+def test_a_body_that_is_no_json_object_is_googles_invalid_argument(method: str, body: bytes) -> None:
+    model = "gemini-embedding-001" if method == "embedContent" else FLASH
+    with serve() as served:
+        resp = served.http().post(
+            f"/v1beta/models/{model}:{method}", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert resp.status_code == 400
+        error = resp.json()["error"]
+        assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
+        assert error["message"]
