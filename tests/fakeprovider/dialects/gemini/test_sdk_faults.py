@@ -201,3 +201,34 @@ def test_a_rule_on_gemini_embed_leaves_generation_alone() -> None:
             client.models.embed_content(model="gemini-embedding-001", contents="hi")
         assert info.value.status == "UNAVAILABLE"
         assert served.last().api == "gemini.embed"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "status"),
+    [
+        ({"kind": "http_error", "status": 503}, genai.errors.ServerError, 503),
+        ({"kind": "rate_limit", "retry_after_s": 2}, genai.errors.ClientError, 429),
+        ({"kind": "context_length"}, genai.errors.ClientError, 400),
+        ({"kind": "connection_reset"}, httpx2.ReadError, 0),
+    ],
+)
+def test_a_fault_on_embeddings_reaches_the_sdk_in_googles_shape(
+    fault: dict[str, Any], error: type[Exception], status: int
+) -> None:
+    with serve(faults({"match": {"api": "gemini.embed"}, "fault": fault})) as served:
+        with pytest.raises(error):
+            gemini(served).models.embed_content(model="gemini-embedding-001", contents=["a", "b"])
+        record = served.last()
+        assert (record.api, record.status) == ("gemini.embed", status)
+
+
+def test_a_token_quota_on_embeddings_is_resource_exhausted() -> None:
+    scenario = {"limits": [{"scope": "key", "match": {"api": "gemini"}, "tpm": 5}]}
+    with serve(scenario) as served:
+        client = gemini(served)
+        client.models.embed_content(model="gemini-embedding-001", contents="one two three")
+        with pytest.raises(genai.errors.ClientError) as info:
+            client.models.embed_content(model="gemini-embedding-001", contents="four five six")
+        assert (info.value.code, info.value.status) == (429, "RESOURCE_EXHAUSTED")
+        violation = info.value.details["error"]["details"][0]["violations"][0]
+        assert violation["quotaMetric"].endswith("input_token_count")
