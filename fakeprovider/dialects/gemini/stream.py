@@ -11,6 +11,7 @@ the 200 is one more event, `data: {"error": {...}}`, which the SDK raises as its
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -25,10 +26,29 @@ from fakeprovider.dialects.gemini.body import (
 )
 from fakeprovider.dialects.gemini.wire import google_error_json, google_message
 from fakeprovider.errors import ProviderError
-from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.plan import Plan, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.request import ChatRequest
 
 _END = b"\r\n\r\n"
+
+
+@dataclass(slots=True)
+class _Call:
+    """A function call gathered from its argument pieces: sent whole, when they are all in."""
+
+    name: str
+    args: list[str]
+    tokens: int
+    delay: float
+
+    def chunk(self, tail: bytes, carried: int, lag: float) -> Chunk | None:
+        """Its chunk (with what a malformed call before it carried), or None if malformed."""
+        part = function_call_part(self.name, "".join(self.args))
+        if part is None:
+            return None
+        head = orjson.dumps({"candidates": [{"content": {"parts": [part], "role": "model"}, "index": 0}]})
+        data = b"data: " + head[:-1] + b"," + tail[1:] + _END
+        return Chunk(self.delay + lag, data, self.tokens + carried, content=True)
 
 
 class GeminiStream:
@@ -47,46 +67,39 @@ class GeminiStream:
         text_head = b'data: {"candidates":[{"content":{"parts":[{"text":'
         text_tail = b'}],"role":"model"},"index":0}],' + tail[1:] + _END
         finish = FINISH_REASON[plan.finish]
-        call_name = ""
-        call_args: list[str] = []
-        call_tokens = 0
-        call_delay = 0.0
-        carried = 0  # tokens of a malformed call, billed on the next chunk
-        open_call = False
+        call: _Call | None = None  # the function call being gathered
+        carried, lag = 0, 0.0  # tokens and wait of a malformed call, sent with the next chunk
         for i, event in enumerate(plan.events):
             delay = plan.delays[i]
-            if event.__class__ is TextDelta:
-                assert isinstance(event, TextDelta)
-                if open_call:
-                    chunk = self._call_chunk(call_name, call_args, call_delay, call_tokens, tail)
-                    if chunk is None:
-                        finish, carried = MALFORMED, carried + call_tokens
-                    else:
-                        yield chunk
-                    open_call = False
-                data = text_head + orjson.dumps(event.text) + text_tail
-                yield Chunk(delay, data, event.tokens + carried, content=bool(event.text))
-                carried = 0
-            elif isinstance(event, ToolCallStart):
-                if open_call:
-                    chunk = self._call_chunk(call_name, call_args, call_delay, call_tokens, tail)
-                    if chunk is None:
-                        finish, carried = MALFORMED, carried + call_tokens
-                    else:
-                        yield chunk
-                call_name, call_args, call_tokens, call_delay, open_call = event.name, [], 0, delay, True
-            elif isinstance(event, ToolArgsDelta):
-                call_args.append(event.text)
-                call_tokens += event.tokens
-                call_delay += delay
+            if isinstance(event, ToolArgsDelta):
+                if call is not None:
+                    call.args.append(event.text)
+                    call.tokens += event.tokens
+                    call.delay += delay
+                continue
+            if call is not None:  # a text piece or the next call: the call before is whole
+                chunk = call.chunk(tail, carried, lag)
+                if chunk is None:
+                    finish, carried, lag = MALFORMED, carried + call.tokens, lag + call.delay
+                else:
+                    yield chunk
+                    carried, lag = 0, 0.0
+                call = None
+            if isinstance(event, ToolCallStart):
+                call = _Call(event.name, [], 0, delay)
+                continue
+            data = text_head + orjson.dumps(event.text) + text_tail
+            yield Chunk(delay + lag, data, event.tokens + carried, content=bool(event.text))
+            carried, lag = 0, 0.0
         if plan.ending != "complete":
             return  # a call cut mid-arguments never went out: Gemini sends calls whole
-        if open_call:
-            chunk = self._call_chunk(call_name, call_args, call_delay, call_tokens, tail)
+        if call is not None:
+            chunk = call.chunk(tail, carried, lag)
             if chunk is None:
-                finish, carried = MALFORMED, carried + call_tokens
+                finish, carried, lag = MALFORMED, carried + call.tokens, lag + call.delay
             else:
                 yield chunk
+                carried, lag = 0, 0.0
         parts: list[dict[str, Any]] | None = [{"text": ""}]
         if finish in ("SAFETY", MALFORMED):
             parts = None
@@ -96,14 +109,7 @@ class GeminiStream:
             "modelVersion": req.model.id,
             "responseId": meta.response_id,
         }
-        yield Chunk(plan.tail_delay, b"data: " + orjson.dumps(last) + _END, carried)
-
-    def _call_chunk(self, name: str, args: list[str], delay: float, tokens: int, tail: bytes) -> Chunk | None:
-        part = function_call_part(name, "".join(args))
-        if part is None:
-            return None
-        head = orjson.dumps({"candidates": [{"content": {"parts": [part], "role": "model"}, "index": 0}]})
-        return Chunk(delay, b"data: " + head[:-1] + b"," + tail[1:] + _END, tokens, content=True)
+        yield Chunk(plan.tail_delay + lag, b"data: " + orjson.dumps(last) + _END, carried)
 
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The mid-stream error event: Google's error object as one more `data:` event."""

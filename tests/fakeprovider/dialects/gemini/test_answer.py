@@ -260,3 +260,10 @@ def test_embedding_with_a_chat_model_is_a_404() -> None:
     with pytest.raises(ProviderError) as info:
         _embed({"content": {"parts": [{"text": "x"}]}}, model="gemini-2.5-flash")
     assert info.value.status == 404
+
+
+def test_a_malformed_calls_wait_and_tokens_move_to_the_chunk_after_it() -> None:
+    events: list[Event] = [ToolCallStart(0, "c1", "lookup"), ToolArgsDelta(0, '{"q": ', 3)]
+    plan = Plan(events=events, delays=[0.2, 0.3], finish="tool_calls", tail_delay=0.1)
+    chunks = list(GEN.render_sse(_request(True), plan, USAGE, META))
+    assert [(round(c.delay, 6), c.tokens) for c in chunks] == [(0.6, 3)]
