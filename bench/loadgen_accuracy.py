@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from harness.experiment.model import Load, RequestSpec  # noqa: E402
 from harness.experiment.templates import RequestFactory  # noqa: E402
 from harness.load import drive  # noqa: E402
-from harness.run.model import PhaseWindow, RequestRecord  # noqa: E402
+from harness.record import PhaseWindow, RequestRecord  # noqa: E402
 
 SERVER_CORE = 0
 CLIENT_CORE = 1

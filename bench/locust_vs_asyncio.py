@@ -40,8 +40,8 @@ from harness.experiment.model import Experiment, Load, RequestSpec  # noqa: E402
 from harness.experiment.templates import RequestFactory  # noqa: E402
 from harness.load import drive  # noqa: E402
 from harness.load.locust import drive_locust  # noqa: E402
-from harness.run.children import Child, start_child  # noqa: E402
-from harness.run.model import PhaseWindow, RequestRecord  # noqa: E402
+from harness.procs import Child, start_child  # noqa: E402
+from harness.record import PhaseWindow, RequestRecord  # noqa: E402
 from harness.run.provider_api import ProviderAPI  # noqa: E402
 
 ROUTES: dict[str, dict[str, Any]] = {
@@ -185,7 +185,7 @@ class Bench:
             await self.provider.remove_fault("bench-ttft")
         await asyncio.sleep(0.3)
         calls = await self.provider.ledger(since)
-        provider_ttft = percentiles((c["ttft_ms"] for c in calls if c.get("ttft_ms") is not None), (50,))[50]
+        provider_ttft = percentiles((c.ttft_ms for c in calls if c.ttft_ms is not None), (50,))[50]
         return trial, provider_ttft
 
 

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from fakeprovider import control
 from fakeprovider.dialects import DIALECTS, Dialect, azure, by_headers, gemini
+from fakeprovider.dialects.anthropic import AnthropicMessages
+from fakeprovider.dialects.anthropic import routes as anthropic_routes
 from fakeprovider.dialects.gemini import routes as gemini_routes
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.dialects.openai_responses import routes as responses_routes
@@ -73,7 +75,10 @@ def create_app(state: ProviderState) -> web.Application:
 
     # Partials, not wrapping coroutines: the API routes are the hot path, one frame fewer.
     app.router.add_post("/v1/chat/completions", partial(serve, state=state, dialect=DIALECTS["openai.chat"]))
-    app.router.add_post("/v1/messages", partial(serve, state=state, dialect=DIALECTS["anthropic.messages"]))
+    messages = DIALECTS["anthropic.messages"]
+    assert isinstance(messages, AnthropicMessages)
+    app.router.add_post("/v1/messages", partial(serve, state=state, dialect=messages))
+    anthropic_routes.add_routes(app, state, messages)
     app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
     for path, name in azure.ROUTES:
         app.router.add_post(path, partial(serve, state=state, dialect=DIALECTS[name]))

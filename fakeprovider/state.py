@@ -13,7 +13,7 @@ from typing import Literal
 from fakeprovider.accounting.ledger import Ledger
 from fakeprovider.accounting.limits import Limiter
 from fakeprovider.accounting.metrics import ProviderMetrics
-from fakeprovider.accounting.prefix_cache import PrefixCache
+from fakeprovider.accounting.prefix_cache import ExplicitCache, PrefixCache
 from fakeprovider.catalogue.families import DEFAULT_CATALOGUE, Catalogue
 from fakeprovider.clock import ScenarioClock
 from fakeprovider.dialects.openai_responses.store import DEFAULT_MAX_RESPONSES, ResponseStore
@@ -68,6 +68,7 @@ class ProviderState:
         self.ledger = Ledger(config.ledger_max_records, config.ledger_path)
         self.metrics = ProviderMetrics()
         self.prefix_cache = PrefixCache()
+        self.explicit_cache = ExplicitCache()  # Anthropic's cache_control breakpoints
         self.responses = ResponseStore(config.responses_store_max)
         self._attempts: dict[str, tuple[int, float]] = {}  # key: (attempts so far, when the last came)
         self._time_source = time_source
@@ -113,6 +114,7 @@ class ProviderState:
         self.limiter.clear()
         self.ledger.clear()
         self.prefix_cache.clear()
+        self.explicit_cache.clear()
         self.responses.clear()
         self._attempts.clear()
         self.clock.start()

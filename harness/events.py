@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.contract.base import ClauseResult
-from harness.run.model import PhaseWindow, RequestRecord, Run
+from harness.record import PhaseWindow, RequestRecord, Run
 
 
 class RunHandler:

@@ -7,14 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.contract.evaluate import evaluate
 from harness.errors import HarnessError
 from harness.experiment.load import load_experiment
 from harness.load.locust import read_records
+from harness.record import LedgerCall, Run
 from harness.report.console import ConsoleResultsHandler
 from harness.report.figures import overall_verdict
 from harness.report.journal import JournalHandler
-from harness.run.model import Run
-from harness.run.runner import evaluate, phase_windows
+from harness.run.phases import phase_windows
 
 EXIT = {"pass": 0, "fail": 1, "error": 2}
 SLACK_S = 5.0  # calls this close to the run still belong to it (clocks of several hosts)
@@ -36,7 +37,7 @@ def evaluate_records(
         started_at=t0,
         phases=phase_windows(exp),
         requests=requests,
-        ledger=[c for c in ledger if t0 - SLACK_S <= float(c.get("ts_start", 0.0)) <= end],
+        ledger=[c for c in map(LedgerCall.from_dict, ledger) if t0 - SLACK_S <= c.ts_start <= end],
         load_started_at=t0,
     )
     results = evaluate(exp, run)

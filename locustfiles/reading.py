@@ -19,7 +19,7 @@ from locust.contrib.fasthttp import FastHttpSession, LocustBadStatusCode, Respon
 
 from harness.experiment.templates import PreparedRequest
 from harness.load.records import BODY_CAP, EventStream, tail_text
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 
 Clock = Callable[[], float]
 

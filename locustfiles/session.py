@@ -18,7 +18,7 @@ from harness.experiment.model import Experiment
 from harness.experiment.templates import PreparedRequest, RequestFactory
 from harness.load.locust import NOT_SENT
 from harness.load.records import PhaseLabels
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from harness.run.phases import phase_windows
 from locustfiles.sink import RecordSink
 from locustfiles.tickets import Tickets

@@ -5,7 +5,7 @@ Only the process that runs the test (locust's master, or the single local proces
 workers pass their records to it. The file's lines are:
 
     {"kind": "start", "t0": <wall clock of load start>, "id_prefix": "rh-…-", "lanes": N}
-    {"kind": "request", "record": {…a `harness.run.model.RequestRecord`, times from t0…}}
+    {"kind": "request", "record": {…a `harness.record.RequestRecord`, times from t0…}}
 
 so `rehearse run` reads the records back and applies the same clauses as to its own engine.
 """

@@ -9,9 +9,10 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import orjson
 
@@ -20,9 +21,21 @@ from fakeprovider.accounting.ledger_file import LedgerFile
 
 Outcome = Literal["ok", "error", "partial", "reset", "timeout", "client_cancelled", "server_stopped"]
 
+# Outcomes of a call whose answer was cut off before its end: `partial` (a stream dropped or
+# ended by an error event mid-answer), `reset` (TCP reset), `timeout` (the provider stalled until
+# its caller gave up) and `server_stopped`. `client_cancelled` is not a cut: the caller left on
+# its own (a hedge that lost, or the user going away).
+CUT_OUTCOMES: frozenset[str] = frozenset({"partial", "reset", "timeout", "server_stopped"})
+
 
 @dataclass(slots=True)
 class LedgerRecord:
+    """One provider call, as the provider records it and as `GET /control/ledger` (and a
+    `--ledger` JSONL file, and a run's journal) carry it: the one description of a ledger record.
+
+    The request path builds it with `blank()` and assignments; readers of its JSON use
+    `from_dict`."""
+
     seq: int
     ts_start: float
     ts_end: float
@@ -47,6 +60,8 @@ class LedgerRecord:
     finish_reason: str | None
     error: str | None = None
     deployment: str | None = None  # the deployment the caller named (Azure), else null
+    # Prompt tokens written to an explicit cache (Anthropic's cache_control); part of input_tokens.
+    cache_creation_tokens: int = 0
 
     @classmethod
     def blank(cls) -> LedgerRecord:
@@ -55,6 +70,62 @@ class LedgerRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A record read back from its JSON. Keys it does not know are ignored; a key it lacks (a
+        record written before the field existed) takes a neutral default (0, "", None)."""
+        return cls(**record_fields(data))
+
+    @property
+    def fault_rule(self) -> str | None:
+        """The name of the fault rule that fired on this call, if one did."""
+        return None if self.fault is None else self.fault.get("rule")
+
+    @property
+    def fault_kind(self) -> str | None:
+        """The kind of the fault that fired on this call (`rate_limit`, `partial`, …), if one did."""
+        return None if self.fault is None else self.fault.get("kind")
+
+    @property
+    def cut(self) -> bool:
+        """The call's answer was cut off (see `CUT_OUTCOMES`)."""
+        return self.outcome in CUT_OUTCOMES
+
+
+def record_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The `LedgerRecord` fields in a record's JSON, by name, typed; defaults for those missing.
+
+    Not on the request path: readers of saved or fetched records only."""
+    ts_start = float(data.get("ts_start", 0.0))
+    ttft_ms = data.get("ttft_ms")
+    return {
+        "seq": int(data.get("seq", 0)),
+        "ts_start": ts_start,
+        "ts_end": float(data.get("ts_end", ts_start)),
+        "api": str(data.get("api", "")),
+        "model": data.get("model"),
+        "stream": bool(data.get("stream", False)),
+        "request_id": str(data.get("request_id", "")),
+        "idempotency_key": data.get("idempotency_key"),
+        "sdk_retry_count": data.get("sdk_retry_count"),
+        "fingerprint": str(data.get("fingerprint", "")),
+        "attempt": int(data.get("attempt", 1)),
+        "tags": dict(data.get("tags") or {}),
+        "input_tokens": int(data.get("input_tokens", 0)),
+        "output_tokens": int(data.get("output_tokens", 0)),
+        "cached_tokens": int(data.get("cached_tokens") or 0),
+        "cost_usd": float(data.get("cost_usd", 0.0)),
+        "status": int(data.get("status", 0)),
+        "fault": data.get("fault") or None,
+        "outcome": str(data.get("outcome", "")),
+        "ttft_ms": None if ttft_ms is None else float(ttft_ms),
+        "duration_ms": float(data.get("duration_ms", 0.0)),
+        "finish_reason": data.get("finish_reason"),
+        "error": data.get("error"),
+        "deployment": data.get("deployment"),
+        "cache_creation_tokens": int(data.get("cache_creation_tokens") or 0),
+    }
 
 
 @dataclass(slots=True)

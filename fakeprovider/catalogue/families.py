@@ -1,7 +1,9 @@
 """The model catalogue: the built-in table plus family resolution.
 
 Ids not listed resolve through family rules (a dated id to its base, a new minor version to its
-family), so a new SDK release does not break users.
+family), so a new SDK release does not break users. Claude ids must also be spelt as Anthropic
+spells them (`claude-<tier>-<version>`, `claude-<version>-<tier>`, a date, `-latest`,
+`-preview`): a typo such as `claude-nope` or `claude-3-opus-nonsense` is unknown, as upstream.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from fakeprovider.catalogue.table import BUILT_IN_MODELS
 __all__ = ["DEFAULT_CATALOGUE", "Api", "Catalogue", "Kind", "ModelInfo", "ModelOverride"]
 
 _DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")
+# A Claude id without its date: a tier (or family name) and a version in either order.
+_CLAUDE_TIERS = "haiku|sonnet|opus|fable|mythos"
+_CLAUDE_ID = re.compile(
+    rf"claude-(?:\d+(?:-\d+)?-(?:{_CLAUDE_TIERS})|(?:{_CLAUDE_TIERS})(?:-\d+){{0,2}})(?:-latest|-preview)?"
+)
 
 # Ordered family rules: (pattern on the undated id, catalogue base id).
 _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -94,6 +101,8 @@ class Catalogue:
         undated = _DATE_SUFFIX.sub("", model_id)
         if undated in self._models:
             return self._models[undated]
+        if undated.startswith("claude-") and not _CLAUDE_ID.fullmatch(undated):
+            return None
         for pattern, base in _FAMILIES:
             if pattern.search(undated):
                 return self._models[base]

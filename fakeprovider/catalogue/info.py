@@ -31,15 +31,30 @@ class ModelInfo:
     jitter_ms: float = 40.0
     encoding: str = "o200k_base"
     dimensions: int = 0  # embeddings only
+    # Explicit prompt caching (Anthropic's `cache_control`): what writing a prefix to the cache
+    # costs for a 5-minute and a 1-hour entry, and the shortest prefix that is cached at all.
+    cache_write_per_m: float = 0.0
+    cache_write_1h_per_m: float = 0.0
+    min_cache_tokens: int = 1024
 
-    def cost_usd(self, input_tokens: int, cached_tokens: int, output_tokens: int) -> float:
-        """Cost of one call; `input_tokens` includes `cached_tokens`."""
-        uncached = max(0, input_tokens - cached_tokens)
+    def cost_usd(
+        self,
+        input_tokens: int,
+        cached_tokens: int,
+        output_tokens: int,
+        written_5m: int = 0,
+        written_1h: int = 0,
+    ) -> float:
+        """Cost of one call; `input_tokens` includes the tokens read from the cache
+        (`cached_tokens`) and written to it (`written_5m`, `written_1h`)."""
+        uncached = max(0, input_tokens - cached_tokens - written_5m - written_1h)
         micros = (
             uncached * self.input_per_m
             + cached_tokens * self.cached_input_per_m
             + output_tokens * self.output_per_m
         )
+        if written_5m or written_1h:
+            micros += written_5m * self.cache_write_per_m + written_1h * self.cache_write_1h_per_m
         return micros / 1_000_000
 
 
@@ -61,3 +76,6 @@ class ModelOverride(BaseModel):
     jitter_ms: float | None = Field(default=None, ge=0)
     encoding: Literal["cl100k_base", "o200k_base"] | None = None
     dimensions: int | None = Field(default=None, gt=0)
+    cache_write_per_m: float | None = Field(default=None, ge=0)
+    cache_write_1h_per_m: float | None = Field(default=None, ge=0)
+    min_cache_tokens: int | None = Field(default=None, ge=1)

@@ -41,6 +41,38 @@ def _chat(
     )
 
 
+def _claude(
+    model_id: str,
+    input_per_m: float,
+    output_per_m: float,
+    context_window: int,
+    max_output_tokens: int,
+    ttft_ms: float,
+    tokens_per_s: float,
+    min_cache_tokens: int = 1024,
+    cache_read_per_m: float | None = None,
+    cache_write_per_m: float | None = None,
+) -> ModelInfo:
+    """An Anthropic model, priced as Anthropic prices prompt caching: a cache read at 0.1x the
+    input price, a write at 1.25x (5-minute entry) or 2x (1-hour entry), unless the model's
+    own price list says otherwise."""
+    return ModelInfo(
+        id=model_id,
+        api=_ANT,
+        input_per_m=input_per_m,
+        output_per_m=output_per_m,
+        cached_input_per_m=round(input_per_m * 0.1, 6) if cache_read_per_m is None else cache_read_per_m,
+        cache_write_per_m=round(input_per_m * 1.25, 6) if cache_write_per_m is None else cache_write_per_m,
+        cache_write_1h_per_m=round(input_per_m * 2, 6),
+        min_cache_tokens=min_cache_tokens,
+        context_window=context_window,
+        max_output_tokens=max_output_tokens,
+        ttft_ms=ttft_ms,
+        tokens_per_s=tokens_per_s,
+        encoding=_CL,
+    )
+
+
 def _embedding(model_id: str, input_per_m: float, ttft_ms: float, dimensions: int) -> ModelInfo:
     """An OpenAI embedding model: billed for input only (cached input at the same price)."""
     return ModelInfo(
@@ -93,12 +125,24 @@ _OPENAI_EMBEDDINGS = (
 # documented stand-in (within ~10-20% of Claude's counts on English prose), used for every
 # Claude model.
 _ANTHROPIC = (
-    _chat("claude-3-haiku", _ANT, 0.25, 1.25, 0.03, 200_000, 4096, 350, 130, _CL),
-    _chat("claude-3-5-haiku", _ANT, 0.80, 4.00, 0.08, 200_000, 8192, 400, 110, _CL),
-    _chat("claude-haiku-4-5", _ANT, 1.00, 5.00, 0.10, 200_000, 64_000, 380, 120, _CL),
-    _chat("claude-sonnet-4", _ANT, 3.00, 15.0, 0.30, 200_000, 64_000, 700, 70, _CL),
-    _chat("claude-opus-4", _ANT, 15.0, 75.0, 1.50, 200_000, 32_000, 1100, 40, _CL),
-    _chat("claude-opus-4-5", _ANT, 5.00, 25.0, 0.50, 200_000, 64_000, 1000, 50, _CL),
+    # Minimum cacheable prompt lengths as Anthropic documents them per model.
+    _claude(
+        "claude-3-haiku",
+        0.25,
+        1.25,
+        200_000,
+        4096,
+        350,
+        130,
+        2048,
+        cache_read_per_m=0.03,
+        cache_write_per_m=0.30,
+    ),
+    _claude("claude-3-5-haiku", 0.80, 4.00, 200_000, 8192, 400, 110, min_cache_tokens=2048),
+    _claude("claude-haiku-4-5", 1.00, 5.00, 200_000, 64_000, 380, 120, min_cache_tokens=4096),
+    _claude("claude-sonnet-4", 3.00, 15.0, 200_000, 64_000, 700, 70),
+    _claude("claude-opus-4", 15.0, 75.0, 200_000, 32_000, 1100, 40),
+    _claude("claude-opus-4-5", 5.00, 25.0, 200_000, 64_000, 1000, 50, min_cache_tokens=4096),
 )
 
 # Columns as for OpenAI chat; prices are the Gemini API's paid tier for prompts up to 200k tokens

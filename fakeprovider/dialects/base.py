@@ -39,9 +39,11 @@ NO_PARAMS: Mapping[str, str] = {}
 
 @dataclass(slots=True)
 class Usage:
-    input_tokens: int
-    cached_tokens: int
+    input_tokens: int  # all of the prompt: read from the cache, written to it, and the rest
+    cached_tokens: int  # read from the cache
     output_tokens: int
+    written_5m: int = 0  # written to an explicit cache (Anthropic's), by time to live
+    written_1h: int = 0
 
 
 @dataclass(slots=True)

@@ -44,6 +44,9 @@ class ChatRequest:
     output: OutputMode = "text"
     output_schema: dict[str, Any] | None = None
     deployment: str | None = None  # the deployment the caller named, where models have them
+    # Explicit prompt caching (Anthropic's `cache_control`): (token offset, TTL in seconds) of
+    # each breakpoint, ascending; None where the provider caches prefixes by itself (OpenAI's).
+    cache_breakpoints: tuple[tuple[int, float], ...] | None = None
 
     @property
     def input_tokens(self) -> int:

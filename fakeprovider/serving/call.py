@@ -54,6 +54,8 @@ class Call:
     tags: Tags = _NO_TAGS
     input_tokens: int = 0
     cached_tokens: int = 0
+    written_5m: int = 0  # prompt tokens written to an explicit cache, by time to live
+    written_1h: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
     status: int = 200
@@ -156,7 +158,9 @@ class Call:
         # changed its prices (or removed it).
         info = self.price
         if info is not None:
-            self.cost_usd = info.cost_usd(self.input_tokens, self.cached_tokens, output_tokens)
+            self.cost_usd = info.cost_usd(
+                self.input_tokens, self.cached_tokens, output_tokens, self.written_5m, self.written_1h
+            )
 
     def end(self, state: ProviderState, m_end: float) -> LedgerRecord | None:
         """Record the call in the ledger and metrics; a second end records nothing."""
@@ -182,6 +186,7 @@ class Call:
         r.input_tokens = self.input_tokens
         r.output_tokens = self.output_tokens
         r.cached_tokens = self.cached_tokens
+        r.cache_creation_tokens = self.written_5m + self.written_1h
         r.cost_usd = self.cost_usd
         r.status = self.status
         r.fault = self.fault

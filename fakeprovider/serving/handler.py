@@ -90,9 +90,17 @@ async def _chat(
     if state.engine:
         ctx = FaultContext(dialect.api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
         fired = await check_faults(request, state, call, ctx, req.stream)
-    if input_tokens >= state.prefix_cache.min_tokens:  # shorter prompts are never cached
+    breakpoints = req.cache_breakpoints
+    if breakpoints is None:
+        if input_tokens >= state.prefix_cache.min_tokens:  # shorter prompts are never cached
+            scope = f"{call.api_key}|{call.tags.tenant or ''}"
+            call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
+    elif breakpoints:
         scope = f"{call.api_key}|{call.tags.tenant or ''}"
-        call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
+        cache = state.explicit_cache.use(
+            scope, req.prompt_ids, breakpoints, info.min_cache_tokens, state.clock.monotonic()
+        )
+        call.cached_tokens, call.written_5m, call.written_1h = cache.read, cache.written_5m, cache.written_1h
     rng = state.plan_rng(call.fingerprint)
     scenario = state.scenario
     reply = (
@@ -107,7 +115,7 @@ async def _chat(
         if plan.cut:
             call.cut_short(plan)
     call.plan = plan
-    usage = Usage(input_tokens, call.cached_tokens, plan.output_tokens)
+    usage = Usage(input_tokens, call.cached_tokens, plan.output_tokens, call.written_5m, call.written_1h)
     meta = dialect.new_meta()
     call.finish_reason = plan.finish if plan.ending == "complete" else None
     out = Outgoing(dialect, req, plan, usage, meta)

@@ -20,10 +20,8 @@ from harness.analysis.latency import (
     ttft_s,
 )
 from harness.analysis.ledger import (
-    CUT_OUTCOMES,
     Coverage,
     Join,
-    ProviderCall,
     Unit,
     join,
     phase_calls,
@@ -35,13 +33,11 @@ from harness.analysis.phases import by_phase, load_origin, phase_at, phase_windo
 from harness.analysis.quantiles import PERCENTILE_METHOD, percentile, percentiles
 
 __all__ = [
-    "CUT_OUTCOMES",
     "METRIC_DEFINITIONS",
     "PERCENTILE_METHOD",
     "Coverage",
     "Join",
     "LatencySamples",
-    "ProviderCall",
     "Unit",
     "answered",
     "by_phase",

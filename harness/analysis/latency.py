@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.analysis.ledger import Join, ProviderCall, join
+from harness.analysis.ledger import Join, join
 from harness.analysis.phases import by_phase
 from harness.analysis.quantiles import percentiles
-from harness.run.model import RequestRecord, Run
+from harness.record import LedgerCall, RequestRecord, Run
 
 METRIC_DEFINITIONS = {
     "origin": "the scheduled send time (open loop, so a slow target cannot hide its tail), "
@@ -42,7 +42,7 @@ def e2e_s(r: RequestRecord) -> float | None:
     return r.latency_s
 
 
-def output_tokens(r: RequestRecord, calls: Sequence[ProviderCall] = ()) -> int | None:
+def output_tokens(r: RequestRecord, calls: Sequence[LedgerCall] = ()) -> int | None:
     """The last successful provider call's output tokens, else the content chunks counted."""
     for c in reversed(calls):
         if c.status == 200 and c.output_tokens > 0:
@@ -52,7 +52,7 @@ def output_tokens(r: RequestRecord, calls: Sequence[ProviderCall] = ()) -> int |
     return sum(1 for t in r.chunk_s if t >= r.first_content_s)
 
 
-def itl_s(r: RequestRecord, calls: Sequence[ProviderCall] = ()) -> float | None:
+def itl_s(r: RequestRecord, calls: Sequence[LedgerCall] = ()) -> float | None:
     """(E2E - TTFT) / (output tokens - 1); None with fewer than two tokens or no TTFT."""
     ttft, e2e, tokens = ttft_s(r), e2e_s(r), output_tokens(r, calls)
     if ttft is None or e2e is None or tokens is None or tokens < 2:

@@ -3,7 +3,7 @@ records carry only wall-clock times, so they are placed by the run's phase windo
 
 from __future__ import annotations
 
-from harness.run.model import RequestRecord, Run
+from harness.record import RequestRecord, Run
 
 
 def by_phase(run: Run) -> dict[str, list[RequestRecord]]:

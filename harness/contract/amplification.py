@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from harness.analysis import ProviderCall, join, phase_calls, unit_id, unknown_phase
+from harness.analysis import join, phase_calls, unit_id, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import Run
+from harness.record import LedgerCall, Run
 
 
 class AmplificationParams(ClauseParams):
@@ -37,7 +37,7 @@ class AmplificationParams(ClauseParams):
         return self
 
 
-def _per_request(calls: list[ProviderCall], requests: int) -> tuple[float, float]:
+def _per_request(calls: list[LedgerCall], requests: int) -> tuple[float, float]:
     """(calls per request, cost USD per request)."""
     return len(calls) / requests, sum(c.cost_usd for c in calls) / requests
 
@@ -77,7 +77,7 @@ class Amplification(Clause):
             observed += f"; {unjoined} calls not joined to a request, counted by time"
         failed = per_request > p.max_calls_per_request
         # The worst units by calls, then by cost: who made the mean what it is.
-        tally: dict[str, list[ProviderCall]] = {}
+        tally: dict[str, list[LedgerCall]] = {}
         for c in calls:
             tally.setdefault(unit_id(c, joined), []).append(c)
         by_calls = sorted(tally, key=lambda uid: -len(tally[uid]))

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.run.model import Run
+from harness.record import Run
 
 Verdict = Literal["pass", "fail", "error"]
 MAX_OFFENDERS = 5

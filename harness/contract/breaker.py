@@ -17,7 +17,7 @@ from pydantic import Field
 from harness.analysis import join, phase_window_s, provider_calls, unit_id, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import Run
+from harness.record import Run
 
 
 class BreakerParams(ClauseParams):

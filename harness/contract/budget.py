@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 from harness.analysis import Unit, join, units, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, register
-from harness.run.model import Run
+from harness.record import Run
 
 # cap -> (figure, label, per call?)
 _FIGURES = {

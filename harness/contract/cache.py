@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from harness.analysis import ProviderCall, join, phase_calls, unit_id, unknown_phase
+from harness.analysis import join, phase_calls, unit_id, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, share, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
 from harness.contract.error_rate import outcome
-from harness.run.model import Run
+from harness.record import LedgerCall, Run
 
 
 class CacheParams(ClauseParams):
@@ -113,5 +113,5 @@ class Cache(Clause):
         )
 
 
-def _cached_share(c: ProviderCall) -> float:
+def _cached_share(c: LedgerCall) -> float:
     return c.cached_tokens / c.input_tokens if c.input_tokens else 1.0

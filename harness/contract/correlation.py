@@ -15,7 +15,7 @@ from pydantic import Field
 from harness.analysis import join, phase_at, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import Run
+from harness.record import Run
 
 
 class CorrelationParams(ClauseParams):

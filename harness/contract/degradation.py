@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.analysis import unknown_phase
 from harness.contract._common import MISSING, cannot_evaluate, dig, first_ids, share, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, register
-from harness.run.model import RequestRecord, Run
+from harness.record import RequestRecord, Run
 
 ANY = "*"
 

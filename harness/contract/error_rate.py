@@ -16,7 +16,7 @@ from pydantic import Field
 from harness.analysis import unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, share, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import RequestRecord, Run
+from harness.record import RequestRecord, Run
 
 Outcome = Literal["ok", "4xx", "5xx", "timeout", "no_response", "broken"]
 DEFAULT_ERRORS: list[Outcome] = ["5xx", "timeout", "no_response", "broken"]

@@ -18,7 +18,7 @@ from harness.analysis import unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, ms, share, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
 from harness.contract.error_rate import outcome
-from harness.run.model import RequestRecord, Run
+from harness.record import RequestRecord, Run
 
 
 class GoodputParams(ClauseParams):

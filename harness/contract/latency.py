@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from harness.analysis import answered, join, latency_samples, percentiles, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, ms, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import Run
+from harness.record import Run
 
 # Bound field -> (metric, percentile)
 BOUNDS: dict[str, tuple[str, float]] = {

@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from harness.analysis import ProviderCall, join, unknown_phase
+from harness.analysis import join, unknown_phase
 from harness.contract._common import MISSING, cannot_evaluate, dig, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import RequestRecord, Run
+from harness.record import LedgerCall, RequestRecord, Run
 
 DEFAULT_SIGNAL_HEADER = "x-degraded"
 
@@ -39,7 +39,7 @@ class NoSilentFallbackParams(ClauseParams):
         return data
 
 
-def fallback_model(calls: list[ProviderCall], primary_models: list[str] | None) -> str | None:
+def fallback_model(calls: list[LedgerCall], primary_models: list[str] | None) -> str | None:
     """The fallback model that served these calls (in start order), or None."""
     served = next((c for c in reversed(calls) if c.status == 200), None)
     if served is None:

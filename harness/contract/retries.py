@@ -16,7 +16,7 @@ from pydantic import Field
 from harness.analysis import join, units, unknown_phase
 from harness.contract._common import cannot_evaluate, counts, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import Run
+from harness.record import Run
 
 
 class RetriesParams(ClauseParams):

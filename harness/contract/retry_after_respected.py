@@ -29,10 +29,10 @@ from typing import Any
 
 from pydantic import Field
 
-from harness.analysis import ProviderCall, join, units, unknown_phase
+from harness.analysis import join, units, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, ms, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, register
-from harness.run.model import Run
+from harness.record import LedgerCall, Run
 
 _WAIT_TEXT = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)")
 _WAIT_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -60,7 +60,7 @@ def fault_rules(run: Run) -> dict[str, dict[str, Any]]:
     return rules
 
 
-def retry_after_s(call: ProviderCall, rules: dict[str, dict[str, Any]]) -> tuple[float | None, str]:
+def retry_after_s(call: LedgerCall, rules: dict[str, dict[str, Any]]) -> tuple[float | None, str]:
     """The retry-after (s) the provider sent with this failed call, and where it came from:
     `rule`, `limit`, `none` (no header) or `unknown`."""
     anthropic = call.api.startswith("anthropic")
@@ -87,7 +87,7 @@ def retry_after_s(call: ProviderCall, rules: dict[str, dict[str, Any]]) -> tuple
     return None, "none"
 
 
-def retryable(call: ProviderCall) -> bool:
+def retryable(call: LedgerCall) -> bool:
     return call.status == 429 or call.status >= 500
 
 
@@ -114,7 +114,7 @@ class RetryAfterRespected(Clause):
         checked = 0
         early: list[dict[str, Any]] = []
         for unit in units(run, p.phase, joined):
-            last: dict[tuple[str, str | None], ProviderCall] = {}
+            last: dict[tuple[str, str | None], LedgerCall] = {}
             for attempt, call in enumerate(unit.calls, start=1):
                 key = (call.api, call.model)
                 before = last.get(key)

@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 from pydantic import Field
 
-from harness.analysis import ProviderCall, join, phase_calls, unknown_phase
+from harness.analysis import join, phase_calls, unknown_phase
 from harness.contract._common import cannot_evaluate, first_ids, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, Verdict, register
-from harness.run.model import RequestRecord, Run
+from harness.record import LedgerCall, RequestRecord, Run
 
 DEFAULT_SIGNAL_HEADER = "x-degraded"
 
@@ -38,7 +38,7 @@ class StreamIntegrityParams(ClauseParams):
     )
 
 
-def cut_upstream(calls: list[ProviderCall]) -> ProviderCall | None:
+def cut_upstream(calls: list[LedgerCall]) -> LedgerCall | None:
     """The last cut call of a request's calls (in start order), unless a later call succeeded."""
     last_cut = next((c for c in reversed(calls) if c.cut), None)
     if last_cut is None:
@@ -88,7 +88,7 @@ class StreamIntegrity(Clause):
         if not run.ledger:
             return cannot_evaluate(name, head, expected, "the provider recorded no call")
         joined = join(run)
-        cut: list[tuple[RequestRecord, ProviderCall]] = [
+        cut: list[tuple[RequestRecord, LedgerCall]] = [
             (r, c) for r in requests if (c := cut_upstream(joined.calls_of(r.id))) is not None
         ]
         unjoined_cut = sum(

@@ -16,7 +16,7 @@ import aiohttp
 
 from harness.experiment.templates import PreparedRequest, RequestFactory
 from harness.load.records import PhaseLabels, read_response
-from harness.run.model import PhaseWindow, RequestRecord
+from harness.record import PhaseWindow, RequestRecord
 
 MAX_CONNECTIONS = 1000
 MIN_CONNECTIONS = 100

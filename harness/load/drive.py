@@ -12,7 +12,7 @@ from harness.experiment.model import Load
 from harness.experiment.templates import RequestFactory
 from harness.load import closed_loop, open_loop
 from harness.load.client import Client, OnRecord, connections_for
-from harness.run.model import PhaseWindow, RequestRecord
+from harness.record import PhaseWindow, RequestRecord
 
 
 async def drive(

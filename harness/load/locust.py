@@ -26,8 +26,8 @@ import locustfiles
 from harness.errors import HarnessError
 from harness.experiment.model import Experiment
 from harness.load.locust_procs import LocustProcess, start_locust
-from harness.run.children import free_port
-from harness.run.model import RequestRecord
+from harness.procs import free_port
+from harness.record import RequestRecord
 
 LOCUSTFILE = Path(locustfiles.__file__).parent / "llm_route.py"
 START_TIMEOUT_S = 60.0  # locust imports, workers connect, the master starts the load

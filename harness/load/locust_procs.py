@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness import lifeline
 from harness.errors import ChildCrashed
-from harness.run.children import stop_group
+from harness.procs import stop_group
 
 TAIL_LINES = 25
 

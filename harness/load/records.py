@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from harness.run.model import TAIL_BYTES, PhaseWindow, RequestRecord, StreamEnd
+from harness.record import TAIL_BYTES, PhaseWindow, RequestRecord, StreamEnd
 
 BODY_CAP = 64 * 1024  # larger bodies are counted, not kept
 _DONE = b"[DONE]"

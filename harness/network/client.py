@@ -29,7 +29,7 @@ from harness import lifeline
 from harness.network.errors import NetworkError
 from harness.network.server import ToxiproxyServerThread
 from harness.network.spec import ToxicSpec
-from harness.run.children import free_port
+from harness.procs import free_port
 
 ENV_URL = "TOXIPROXY_URL"
 SERVER_BINARY = "toxiproxy-server"

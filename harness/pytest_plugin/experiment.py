@@ -22,12 +22,12 @@ from harness.events import RunHandler
 from harness.experiment.load import load_experiment, validate_experiment
 from harness.experiment.model import Experiment
 from harness.pytest_plugin.provider import FakeProviderHandle
+from harness.record import Run
 from harness.report.console import results_renderable
 from harness.report.figures import overall_verdict, title_of
 from harness.report.html import write_html
 from harness.report.journal import write_journal
 from harness.report.junit import write_junit
-from harness.run.model import Run
 from harness.run.runner import Runner, RunOptions
 
 TABLE_WIDTH = 120

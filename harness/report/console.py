@@ -15,8 +15,8 @@ from rich.text import Text
 
 from harness.contract.base import ClauseResult
 from harness.events import RunHandler
+from harness.record import PhaseWindow, RequestRecord, Run
 from harness.report.figures import correlation_coverage, is_failed, overall_verdict, run_duration_s, title_of
-from harness.run.model import PhaseWindow, RequestRecord, Run
 
 VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
 # Width of output that goes to a log or a pipe (CI) rather than a terminal: rich would take 80

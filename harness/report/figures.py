@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from harness.analysis import answered, e2e_s, percentile
 from harness.contract.base import ClauseResult, Verdict
-from harness.run.model import RequestRecord, Run
+from harness.record import LedgerCall, RequestRecord, Run
 
 TAGS = ("route", "feature", "tenant")
 NONE = "\u2013"  # an en dash: no value
@@ -72,7 +71,7 @@ class Coverage:
 
 def correlation_coverage(run: Run) -> Coverage:
     """Requests whose X-Request-Id shows up in the provider's ledger."""
-    ids = {rec.get("request_id") for rec in run.ledger}
+    ids = {c.request_id for c in run.ledger}
     return Coverage(sum(1 for r in run.requests if r.id in ids), len(run.requests))
 
 
@@ -129,21 +128,20 @@ def phase_figures(run: Run) -> list[PhaseFigures]:
 
 def attempts_per_request(run: Run) -> Counter[int]:
     """How many provider calls each client request caused (0: none seen in the ledger)."""
-    calls = Counter(str(rec.get("request_id")) for rec in run.ledger)
+    calls = Counter(c.request_id for c in run.ledger)
     return Counter(calls.get(r.id, 0) for r in run.requests)
 
 
 def ledger_outcomes(run: Run) -> Counter[str]:
     """Provider calls by outcome and status, e.g. "ok 200", "error 503", "partial 200"."""
-    return Counter(f"{rec.get('outcome', '?')} {rec.get('status', '?')}" for rec in run.ledger)
+    return Counter(f"{c.outcome or '?'} {c.status}" for c in run.ledger)
 
 
 def ledger_faults(run: Run) -> Counter[str]:
     out: Counter[str] = Counter()
-    for rec in run.ledger:
-        fault = rec.get("fault")
-        if isinstance(fault, dict):
-            out[str(fault.get("kind", "?"))] += 1
+    for c in run.ledger:
+        if c.fault is not None:
+            out[c.fault_kind or "?"] += 1
     return out
 
 
@@ -157,25 +155,21 @@ class Spend:
     cost_usd: float = 0.0
 
 
-def spend_by(ledger: Iterable[dict[str, Any]], dimension: str) -> list[Spend]:
+def spend_by(ledger: Iterable[LedgerCall], dimension: str) -> list[Spend]:
     """Tokens and cost per value of a tag (`route`, `feature`, `tenant`) or of `model`;
     calls without the tag are grouped under "(untagged)". Sorted by cost, highest first."""
     groups: dict[str, Spend] = {}
-    for rec in ledger:
-        if dimension == "model":
-            value = rec.get("model")
-        else:
-            tags = rec.get("tags") or {}
-            value = tags.get(dimension) if isinstance(tags, dict) else None
+    for c in ledger:
+        value = c.model if dimension == "model" else c.tags.get(dimension)
         key = "(untagged)" if value in (None, "") else str(value)
         s = groups.get(key)
         if s is None:
             s = groups[key] = Spend(key)
         s.calls += 1
-        s.input_tokens += int(rec.get("input_tokens") or 0)
-        s.output_tokens += int(rec.get("output_tokens") or 0)
-        s.cached_tokens += int(rec.get("cached_tokens") or 0)
-        s.cost_usd += float(rec.get("cost_usd") or 0.0)
+        s.input_tokens += c.input_tokens
+        s.output_tokens += c.output_tokens
+        s.cached_tokens += c.cached_tokens
+        s.cost_usd += c.cost_usd
     return sorted(groups.values(), key=lambda s: (-s.cost_usd, -s.calls, s.key))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.contract.base import ClauseResult
 from harness.events import RunHandler
-from harness.run.model import Run
+from harness.record import Run
 
 RunResults = tuple[Run, Sequence[ClauseResult]]
 

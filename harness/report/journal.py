@@ -16,8 +16,8 @@ from harness import analysis
 from harness.contract.base import ClauseResult
 from harness.errors import HarnessError
 from harness.events import RunHandler
+from harness.record import Run
 from harness.report.files import write_atomically
-from harness.run.model import Run
 
 JOURNAL_FORMAT = "rehearsal-journal"
 JOURNAL_VERSION = 1
@@ -95,7 +95,7 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[Run, list[ClauseResult]]
     try:
         run = Run.from_dict({k: data[k] for k in _RUN_KEYS if k in data})
         results = [ClauseResult(**r) for r in data.get("results", [])]
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:  # a ledger record not a record
         raise HarnessError(f"{source}: malformed journal: {e}") from e
     return run, results
 

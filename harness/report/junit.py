@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.report.figures import correlation_coverage, run_duration_s, title_of
 from harness.report.files import RewritingHandler, RunResults, write_atomically
-from harness.run.model import Run
 
 
 def _clean(text: str) -> str:

@@ -18,12 +18,12 @@ from harness.errors import InvalidExperiment
 from harness.events import Handlers, RunHandler
 from harness.experiment.load import experiment_files, load_experiment
 from harness.experiment.model import Experiment
+from harness.record import Run
 from harness.report.console import ConsoleResultsHandler, ProgressHandler, output_console, render_summary
 from harness.report.figures import overall_verdict
 from harness.report.html import HtmlHandler
 from harness.report.journal import JournalHandler
 from harness.report.junit import JUnitHandler
-from harness.run.model import Run
 from harness.run.runner import Runner, RunOptions
 
 EXIT = {"pass": 0, "fail": 1, "error": 2}

@@ -20,7 +20,7 @@ from harness.errors import HarnessError
 from harness.experiment.model import Experiment
 from harness.network.client import ToxiproxyService, add_toxics, create_proxy
 from harness.network.spec import ToxicSpec
-from harness.run.model import PhaseWindow
+from harness.record import PhaseWindow
 
 
 class NetworkFaults:

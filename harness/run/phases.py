@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.events import RunHandler
 from harness.experiment.model import Experiment
-from harness.run.model import PhaseWindow
+from harness.record import PhaseWindow
 
 
 def scaled(exp: Experiment, scale: float) -> Experiment:

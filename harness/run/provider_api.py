@@ -9,6 +9,7 @@ import aiohttp
 import orjson
 
 from harness.errors import ProviderError
+from harness.record import LedgerCall
 
 # The control API answers from the provider's own loop in milliseconds; one that has not
 # answered in this long is stopped or hung, and each later call would wait as long again.
@@ -86,13 +87,13 @@ class ProviderAPI:
     async def start_clock(self) -> None:
         await self._call("POST", "/control/clock/start")
 
-    async def ledger(self, since: int = 0) -> list[dict[str, Any]]:
+    async def ledger(self, since: int = 0) -> list[LedgerCall]:
         """Every ledger record after `since`, fetched page by page."""
-        records: list[dict[str, Any]] = []
+        records: list[LedgerCall] = []
         while True:
             page = await self._call("GET", f"/control/ledger?since={since}&limit=5000")
             batch = page["records"]
             if not batch:
                 return records
-            records.extend(batch)
+            records.extend(LedgerCall.from_dict(r) for r in batch)
             since = page["next"]

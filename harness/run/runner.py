@@ -20,12 +20,13 @@ from typing import Any, TypeVar
 import aiohttp
 
 from harness.contract.base import ClauseResult
+from harness.contract.evaluate import evaluate
 from harness.errors import HarnessError
 from harness.events import RunHandler
 from harness.experiment.model import Experiment
 from harness.experiment.templates import RequestFactory
 from harness.load import drive
-from harness.run.model import PhaseWindow, Run
+from harness.record import PhaseWindow, Run
 from harness.run.phases import announce_phases, cut_short, phase_rules, phase_windows, scaled
 from harness.run.provider_api import ProviderAPI
 from harness.run.stack import READY_TIMEOUT_S, RunOptions, Stack, is_loopback_url, wait_reachable
@@ -36,7 +37,6 @@ __all__ = [
     "RunOptions",
     "Runner",
     "cut_short",
-    "evaluate",
     "is_loopback_url",
     "phase_rules",
     "phase_windows",
@@ -184,15 +184,3 @@ async def _unless_stopped(work: Coroutine[Any, Any, _T], stop: asyncio.Event) ->
     if task.cancelled():
         raise _Interrupted
     return task.result()
-
-
-def evaluate(exp: Experiment, run: Run) -> list[ClauseResult]:
-    """Every contract clause's verdict on `run`; a clause that raises gives verdict `error`."""
-    results: list[ClauseResult] = []
-    for spec in exp.contract:
-        clause = spec.build()
-        try:
-            results.append(clause.evaluate(run))
-        except Exception as e:
-            results.append(ClauseResult(spec.name, spec.name, "-", f"could not evaluate: {e!r}", "error"))
-    return results

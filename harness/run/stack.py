@@ -21,7 +21,7 @@ import aiohttp
 
 from harness.errors import HarnessError, TargetError
 from harness.experiment.model import Experiment
-from harness.run.children import Child, start_child
+from harness.procs import Child, start_child
 from harness.run.network import NetworkFaults
 from harness.run.provider_api import ProviderAPI
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from harness.analysis import (
-    ProviderCall,
     by_phase,
     e2e_s,
     itl_s,
@@ -20,6 +19,7 @@ from harness.analysis import (
     units,
     unknown_phase,
 )
+from harness.record import LedgerCall
 from tests.harness.contract.conftest import T0, call, make_run, req
 
 # ---- percentiles: the values numpy.percentile(xs, q) gives (method 'linear') ----
@@ -150,10 +150,8 @@ def test_units_place_joined_calls_in_their_requests_phase() -> None:
     assert units(run, "outage") == []
 
 
-def test_provider_call_reads_a_sparse_record() -> None:
-    c = ProviderCall.from_record(
-        {"request_id": "a", "status": 429, "fault": {"rule": "r", "kind": "rate_limit"}}
-    )
+def test_ledger_call_reads_a_sparse_record() -> None:
+    c = LedgerCall.from_dict({"request_id": "a", "status": 429, "fault": {"rule": "r", "kind": "rate_limit"}})
     assert (c.request_id, c.status, c.fault_rule, c.fault_kind, c.input_tokens) == (
         "a",
         429,
@@ -184,8 +182,8 @@ def test_streamed_ttft_e2e_and_itl() -> None:
 def test_itl_takes_output_tokens_from_the_ledger() -> None:
     r = req("a", latency=1.0, chunks=[0.2, 0.6, 1.0])  # 3 chunks carrying 11 tokens
     calls = [
-        ProviderCall.from_record(call("a", status=503)),
-        ProviderCall.from_record(call("a", output_tokens=11)),
+        LedgerCall.from_dict(call("a", status=503)),
+        LedgerCall.from_dict(call("a", output_tokens=11)),
     ]
     assert output_tokens(r, calls) == 11
     assert itl_s(r, calls) == pytest.approx(0.08)  # (1.0 - 0.2) / 10

@@ -17,9 +17,9 @@ from rich.console import Console
 
 from fakeprovider import FakeProviderThread
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.report.journal import read_journal
 from harness.run.main import main
-from harness.run.model import Run
 from harness.run.runner import RunOptions
 from sampleapp.app import SampleAppThread
 from tests.conftest import LONG_ANSWERS, put_scenario
@@ -134,7 +134,7 @@ def test_embed_response_cache_cannot_be_judged_when_the_request_id_is_not_forwar
     (cache,) = results
     assert cache.verdict == "error", text
     assert "1 of 1 provider calls not joined to a request" in cache.observed
-    assert run.ledger[0]["request_id"] not in {r.id for r in run.requests}
+    assert run.ledger[0].request_id not in {r.id for r in run.requests}
 
 
 def test_chat_cut_mid_stream_ends_with_an_error_event_the_caller_sees(

@@ -17,7 +17,7 @@ import yaml
 
 from fakeprovider import FakeProviderThread
 from harness.cli import main
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.conftest import wait_for_record
 
 FLAKY = {"faults": [{"name": "flaky", "probability": 0.5, "fault": {"kind": "http_error", "status": 503}}]}

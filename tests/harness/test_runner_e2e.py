@@ -20,11 +20,11 @@ from rich.console import Console
 
 from fakeprovider import FakeProviderThread
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.report.figures import correlation_coverage
 from harness.report.journal import read_journal
 from harness.run import stack as stack_module
 from harness.run.main import main
-from harness.run.model import Run
 from harness.run.runner import RunOptions
 from tests.conftest import LONG_ANSWERS, put_scenario
 from tests.harness.target_app import serve_target

@@ -41,9 +41,15 @@ def message_object(
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": {
-            "input_tokens": usage.input_tokens - usage.cached_tokens,
-            "cache_creation_input_tokens": 0,
+            # Anthropic's input_tokens are the prompt's tokens after the last cache breakpoint:
+            # neither read from the cache nor written to it.
+            "input_tokens": usage.input_tokens - usage.cached_tokens - usage.written_5m - usage.written_1h,
+            "cache_creation_input_tokens": usage.written_5m + usage.written_1h,
             "cache_read_input_tokens": usage.cached_tokens,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": usage.written_5m,
+                "ephemeral_1h_input_tokens": usage.written_1h,
+            },
             "output_tokens": output_tokens,
             "service_tier": "standard",
         },

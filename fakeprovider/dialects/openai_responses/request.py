@@ -152,6 +152,7 @@ class ResponsesReader:
             output,
             schema,  # output_schema
             None,  # deployment (the Responses API names models, not deployments)
+            None,  # cache_breakpoints: OpenAI caches prefixes by itself
             keep,  # store
             previous or None,  # previous_response_id
             tuple(items),

@@ -7,13 +7,11 @@ ledger: they answer from the store and the tokenizer only, in the dialect's word
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from aiohttp import web
 
 from fakeprovider.dialects.openai_responses import OpenAIResponses
-from fakeprovider.errors import ProviderError, invalid
+from fakeprovider.errors import ProviderError
+from fakeprovider.serving import side_answers
 from fakeprovider.state import ProviderState
 
 
@@ -28,41 +26,30 @@ class _Routes:
         self.state = state
         self.dialect = dialect
 
-    def _answer(self, request: web.Request, data: Any, status: int = 200) -> web.Response:
-        body = data if isinstance(data, bytes) else orjson.dumps(data)
-        dialect = self.dialect
-        headers = dialect.request_id_headers(request.headers.get("x-request-id") or dialect.new_request_id())
-        return web.Response(status=status, body=body, content_type="application/json", headers=headers)
-
-    def _error(self, request: web.Request, error: ProviderError) -> web.Response:
-        return self._answer(request, self.dialect.error_body(error), error.status)
-
     async def get(self, request: web.Request) -> web.Response:
         response_id = request.match_info["response_id"]
         stored = self.dialect.store.get(response_id)
         if stored is None:
-            return self._error(request, not_found(response_id))
-        return self._answer(request, stored.body)
+            return side_answers.error(request, self.dialect, not_found(response_id))
+        return side_answers.answer(request, self.dialect, stored.body)
 
     async def delete(self, request: web.Request) -> web.Response:
         response_id = request.match_info["response_id"]
         if not self.dialect.store.delete(response_id):
-            return self._error(request, not_found(response_id))
-        return self._answer(request, {"id": response_id, "object": "response", "deleted": True})
+            return side_answers.error(request, self.dialect, not_found(response_id))
+        return side_answers.answer(
+            request, self.dialect, {"id": response_id, "object": "response", "deleted": True}
+        )
 
     async def count(self, request: web.Request) -> web.Response:
         """The prompt's exact token count, as `POST /v1/responses` would bill it."""
-        try:
-            try:
-                body = orjson.loads(await request.read())
-            except orjson.JSONDecodeError as e:
-                raise invalid(f"We could not parse the JSON body of your request. ({e.msg})") from None
-            if not isinstance(body, dict):
-                raise invalid("The request body must be a JSON object.")
-            req = self.dialect.parse(body, self.state.catalogue, request.match_info)
-        except ProviderError as e:
-            return self._error(request, e)
-        return self._answer(request, {"object": "response.input_tokens", "input_tokens": req.input_tokens})
+        match = request.match_info
+        return await side_answers.count(
+            request,
+            self.dialect,
+            lambda body: self.dialect.parse(body, self.state.catalogue, match),
+            lambda n: {"object": "response.input_tokens", "input_tokens": n},
+        )
 
 
 def add_routes(

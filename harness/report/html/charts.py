@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 from harness.analysis import answered, e2e_s, percentile
+from harness.record import Run
 from harness.report import svg
 from harness.report.figures import attempts_per_request, client_outcome, ledger_faults, ledger_outcomes
 from harness.report.html.tables import note
-from harness.run.model import Run
 
 MAX_POINTS = 4000  # per series; beyond that the scatter is sampled evenly (percentiles use all)
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.report.figures import overall_verdict, title_of
 from harness.report.files import RewritingHandler, RunResults, write_atomically
 from harness.report.html import charts, tables
 from harness.report.svg import e
-from harness.run.model import Run
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;margin:0;

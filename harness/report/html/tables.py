@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.report.figures import (
     NONE,
     TAGS,
@@ -20,7 +21,6 @@ from harness.report.figures import (
     title_of,
 )
 from harness.report.svg import e
-from harness.run.model import Run
 
 
 def table(

@@ -1,13 +1,13 @@
-"""The simulated prompt-prefix cache: per key and tenant, 128-token blocks, 1024-token minimum."""
+"""The simulated prompt caches: OpenAI's automatic prefix cache (per key and tenant, 128-token
+blocks, 1024-token minimum) and the explicit one Anthropic's `cache_control` breakpoints use."""
 
 from __future__ import annotations
 
-import anthropic
 import openai
 import pytest
 
 from fakeprovider import FakeProviderThread
-from fakeprovider.accounting.prefix_cache import PrefixCache
+from fakeprovider.accounting.prefix_cache import CacheUse, ExplicitCache, PrefixCache
 from fakeprovider.generation import tokens
 
 # A system prompt well over 1024 tokens in both encodings.
@@ -88,70 +88,63 @@ def test_openai_second_request_reports_cached_tokens_and_cheaper_cost(
     assert rec.cost_usd < provider.state.ledger.records()[0].cost_usd
 
 
-def test_anthropic_second_request_reports_cache_read_input_tokens(
-    provider: FakeProviderThread, anthropic_client: anthropic.Anthropic
-) -> None:
-    def ask(question: str) -> anthropic.types.Message:
-        return anthropic_client.messages.create(
-            model="claude-sonnet-4-6",
-            max_tokens=10,
-            system=LONG_SYSTEM,
-            messages=[{"role": "user", "content": question}],
-        )
+# -- explicit breakpoints (Anthropic) ---------------------------------------------------------
 
-    first = ask("What is rule 3?")
-    second = ask("And rule 7?")
-    assert first.usage.cache_read_input_tokens == 0
-    cached = second.usage.cache_read_input_tokens
-    assert cached is not None
-    assert cached >= 1024
-    assert cached % 128 == 0
-    rec = provider.state.ledger.records()[-1]
-    # Anthropic reports uncached input apart from cache reads; the ledger holds the whole prompt.
-    assert rec.input_tokens == second.usage.input_tokens + cached
-    assert rec.cached_tokens == cached
-    expected = ((rec.input_tokens - cached) * 3.00 + cached * 0.30 + rec.output_tokens * 15.0) / 1e6
-    assert rec.cost_usd == pytest.approx(expected)
+PROMPT = list(range(6000))
+FIVE_MIN, HOUR = 300.0, 3600.0
 
 
-def _cached(client: openai.OpenAI, **kw: object) -> int:
-    reply = client.chat.completions.create(
-        model="gpt-4o",
-        messages=_chat(LONG_SYSTEM, "same question"),
-        max_tokens=5,
-        **kw,  # type: ignore[arg-type]
-    )
-    assert reply.usage is not None
-    assert reply.usage.prompt_tokens_details is not None
-    return reply.usage.prompt_tokens_details.cached_tokens or 0
+def test_a_breakpoint_prefix_is_written_then_read() -> None:
+    cache = ExplicitCache()
+    marks = ((2000, FIVE_MIN),)
+    assert cache.use("k", PROMPT, marks, 1024, now=0.0) == CacheUse(read=0, written_5m=2000)
+    assert cache.use("k", PROMPT, marks, 1024, now=10.0) == CacheUse(read=2000)
 
 
-def test_different_api_key_gets_no_cache_hit(
-    provider: FakeProviderThread, openai_client: openai.OpenAI
-) -> None:
-    other = openai.OpenAI(base_url=provider.url + "/v1", api_key="sk-other", max_retries=0)
-    try:
-        assert _cached(openai_client) == 0
-        assert _cached(other) == 0
-        assert _cached(openai_client) > 0
-    finally:
-        other.close()
+def test_only_prefixes_up_to_a_breakpoint_are_cached_and_no_breakpoint_caches_nothing() -> None:
+    cache = ExplicitCache()
+    assert cache.use("k", PROMPT, (), 1024, now=0.0) == CacheUse()
+    cache.use("k", PROMPT, ((3000, FIVE_MIN),), 1024, now=0.0)
+    # The same text with the breakpoint elsewhere: that prefix was never written.
+    assert cache.use("k", PROMPT, ((2500, FIVE_MIN),), 1024, now=1.0) == CacheUse(written_5m=2500)
 
 
-def test_different_tenant_gets_no_cache_hit(
-    provider: FakeProviderThread, openai_client: openai.OpenAI
-) -> None:
-    assert _cached(openai_client, extra_headers={"X-Tenant": "acme"}) == 0
-    assert _cached(openai_client, extra_headers={"X-Tenant": "globex"}) == 0
-    assert _cached(openai_client, extra_headers={"X-Tenant": "acme"}) > 0
+def test_the_longest_cached_breakpoint_is_read_and_the_later_ones_written_by_their_ttl() -> None:
+    cache = ExplicitCache()
+    cache.use("k", PROMPT, ((2000, HOUR),), 1024, now=0.0)
+    use = cache.use("k", PROMPT, ((2000, HOUR), (3500, FIVE_MIN), (5000, FIVE_MIN)), 1024, now=1.0)
+    assert use == CacheUse(read=2000, written_5m=3000)
+    again = cache.use("k", PROMPT, ((2000, HOUR), (3500, FIVE_MIN), (5000, FIVE_MIN)), 1024, now=2.0)
+    assert again == CacheUse(read=5000)
 
 
-def test_short_prompts_are_never_cached(provider: FakeProviderThread, openai_client: openai.OpenAI) -> None:
-    for _ in range(3):
-        reply = openai_client.chat.completions.create(
-            model="gpt-4o", messages=_chat("Be brief.", "hello"), max_tokens=5
-        )
-        assert reply.usage is not None
-        assert reply.usage.prompt_tokens_details is not None
-        assert reply.usage.prompt_tokens_details.cached_tokens == 0
-    assert all(r.cached_tokens == 0 for r in provider.state.ledger.records())
+def test_a_prefix_under_the_model_minimum_is_neither_written_nor_read() -> None:
+    cache = ExplicitCache()
+    marks = ((1500, FIVE_MIN),)
+    assert cache.use("k", PROMPT, marks, 2048, now=0.0) == CacheUse()
+    assert cache.use("k", PROMPT, marks, 2048, now=1.0) == CacheUse()
+
+
+def test_entries_expire_after_their_ttl_and_a_read_refreshes_it() -> None:
+    cache = ExplicitCache()
+    marks = ((2000, FIVE_MIN),)
+    cache.use("k", PROMPT, marks, 1024, now=0.0)
+    assert cache.use("k", PROMPT, marks, 1024, now=299.0).read == 2000  # refreshed to 599
+    assert cache.use("k", PROMPT, marks, 1024, now=598.0).read == 2000
+    assert cache.use("k", PROMPT, marks, 1024, now=898.1) == CacheUse(written_5m=2000)  # expired
+    hour = ((2000, HOUR),)
+    cache.use("k", PROMPT, hour, 1024, now=1000.0)
+    assert cache.use("k", PROMPT, hour, 1024, now=4500.0).read == 2000
+
+
+def test_explicit_cache_is_scoped_bounded_and_clearable() -> None:
+    cache = ExplicitCache(max_entries=3)
+    marks = ((2000, FIVE_MIN),)
+    cache.use("a", PROMPT, marks, 1024, now=0.0)
+    assert cache.use("b", PROMPT, marks, 1024, now=0.0).read == 0
+    for start in range(5):  # four more prefixes: the oldest go
+        cache.use("a", list(range(start + 1, 6000)), marks, 1024, now=0.0)
+    assert len(cache._expiry) == 3
+    assert cache.use("a", PROMPT, marks, 1024, now=1.0).read == 0
+    cache.clear()
+    assert cache.use("a", PROMPT, marks, 1024, now=1.0).read == 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.contract import REGISTRY, ClauseResult
 from harness.contract.base import MAX_OFFENDERS
-from harness.run.model import PhaseWindow, RequestRecord, Run, StreamEnd
+from harness.record import LedgerCall, PhaseWindow, RequestRecord, Run, StreamEnd
 
 T0 = 1_700_000_000.0
 PHASES = (("steady", 0.0, 10.0), ("outage", 10.0, 20.0))
@@ -100,7 +100,7 @@ def call(
 
 def make_run(
     requests: list[RequestRecord],
-    ledger: list[dict[str, Any]] | None = None,
+    ledger: list[dict[str, Any]] | None = None,  # as the provider writes them: read as a journal is
     *,
     phases: tuple[tuple[str, float, float], ...] = PHASES,
     experiment: dict[str, Any] | None = None,
@@ -112,7 +112,7 @@ def make_run(
         started_at=T0 - 5.0,
         phases=[PhaseWindow(n, s, e) for n, s, e in phases],
         requests=requests,
-        ledger=ledger or [],
+        ledger=[LedgerCall.from_dict(c) for c in ledger or []],
         load_started_at=T0,
         fault_rules=fault_rules or [],
     )

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from harness.contract.amplification import AmplificationParams
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.harness.contract.conftest import call, evaluate, make_run, req
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.contract.breaker import busiest_second
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.harness.contract.conftest import call, evaluate, make_run, req
 
 PARAMS = {"phase": "outage", "model": "gpt-4o", "after_s": 2, "max_calls_per_s": 1}

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from harness.contract.degradation import DegradationParams, same_json
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.harness.contract.conftest import evaluate, make_run, req
 
 FALLBACK = {"x-degraded": "fallback"}

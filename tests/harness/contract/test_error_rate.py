@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.contract.error_rate import outcome
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.harness.contract.conftest import evaluate, make_run, req
 
 

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from harness.contract.latency import LatencyParams
-from harness.run.model import RequestRecord
+from harness.record import RequestRecord
 from tests.harness.contract.conftest import evaluate, make_run, req
 
 

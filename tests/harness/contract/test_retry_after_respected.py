@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness.analysis import ProviderCall
 from harness.contract.retry_after_respected import fault_rules, retry_after_s
+from harness.record import LedgerCall
 from tests.harness.contract.conftest import PHASES, call, evaluate, make_run, req
 
 RULE = "outage/rate_limit-1"  # how the runner names a phase's first, unnamed fault
@@ -124,8 +124,8 @@ def _failed(
     api: str = "openai.chat",
     fault: tuple[str, str] | None = None,
     error: str | None = None,
-) -> ProviderCall:
-    return ProviderCall.from_record(call("a", status=status, api=api, fault=fault, error=error))
+) -> LedgerCall:
+    return LedgerCall.from_dict(call("a", status=status, api=api, fault=fault, error=error))
 
 
 @pytest.mark.parametrize(

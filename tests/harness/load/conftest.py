@@ -15,7 +15,7 @@ from aiohttp import web
 from harness.experiment.model import Load, RequestSpec
 from harness.experiment.templates import RequestFactory
 from harness.load import drive
-from harness.run.model import PhaseWindow, RequestRecord
+from harness.record import PhaseWindow, RequestRecord
 
 FIRST_DELAY_S = 0.1  # SSE: before the first content chunk
 NEXT_DELAY_S = 0.05  # SSE: between content chunks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from itertools import pairwise
 
-from harness.run.model import PhaseWindow
+from harness.record import PhaseWindow
 
 from .conftest import Target, run_load
 

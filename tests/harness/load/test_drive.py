@@ -13,7 +13,7 @@ import pytest
 from harness.errors import InvalidExperiment
 from harness.experiment.model import Load
 from harness.load import drive
-from harness.run.model import PhaseWindow, RequestRecord
+from harness.record import PhaseWindow, RequestRecord
 
 from .conftest import Target, make_factory, run_load
 

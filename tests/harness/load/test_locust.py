@@ -26,9 +26,9 @@ from rich.console import Console
 
 from fakeprovider import FakeProviderThread
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.report.journal import read_journal
 from harness.run.main import main
-from harness.run.model import Run
 from harness.run.runner import RunOptions
 from tests.harness.target_app import serve_target
 
@@ -107,7 +107,7 @@ def test_two_locust_processes_drive_an_outage_and_every_clause_holds(tmp_path: P
     assert status == 0
     # 20/s for 3 s from two lanes: every request once, each joined to its provider calls.
     assert [r.seq for r in run.requests] == list(range(60))
-    called = {call["request_id"] for call in run.ledger}
+    called = {call.request_id for call in run.ledger}
     assert {r.id for r in run.requests} == called
     assert {r.phase for r in run.requests} == {"steady", "outage"}
     assert all(r.latency_s is not None and r.latency_s >= 0 for r in run.requests)

@@ -10,7 +10,7 @@ import pytest
 from harness.experiment.model import Load
 from harness.load import drive
 from harness.load.open_loop import arrivals
-from harness.run.model import PhaseWindow, RequestRecord
+from harness.record import PhaseWindow, RequestRecord
 
 from .conftest import Target, make_factory, run_load
 

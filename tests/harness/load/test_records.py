@@ -10,7 +10,7 @@ from harness.experiment.model import Load, RequestSpec
 from harness.experiment.templates import RequestFactory
 from harness.load import drive
 from harness.load.records import BODY_CAP, EventStream, PhaseLabels, has_content
-from harness.run.model import TAIL_BYTES, PhaseWindow, RequestRecord
+from harness.record import TAIL_BYTES, PhaseWindow, RequestRecord
 
 from .conftest import ANTHROPIC_EVENTS, FIRST_DELAY_S, NEXT_DELAY_S, OPENAI_CHUNKS, Target, run_load
 

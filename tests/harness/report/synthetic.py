@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from harness.contract.base import ClauseResult
-from harness.run.model import PhaseWindow, RequestRecord, Run
+from harness.record import LedgerCall, PhaseWindow, RequestRecord, Run
 
 HOSTILE_TITLE = '<script>alert("x")</script> & [bold]summary[/bold]'
 
@@ -119,7 +119,7 @@ def make_run(title: str = "summarize falls back when the primary model is down",
         started_at=1_700_000_000.0,
         phases=phases,
         requests=requests,
-        ledger=ledger,
+        ledger=[LedgerCall.from_dict(c) for c in ledger],
     )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from harness.contract.base import ClauseResult
+from harness.record import RequestRecord
 from harness.report.figures import (
     attempts_per_request,
     client_outcome,
@@ -9,7 +10,6 @@ from harness.report.figures import (
     phase_figures,
     spend_by,
 )
-from harness.run.model import RequestRecord
 
 from .synthetic import make_results, make_run
 

@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from harness.contract.base import ClauseResult
+from harness.record import PhaseWindow, Run
 from harness.report.html import HtmlHandler, render_html, write_html
-from harness.run.model import PhaseWindow, Run
 
 from .synthetic import HOSTILE_TITLE, make_results, make_run
 

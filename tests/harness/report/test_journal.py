@@ -6,8 +6,8 @@ import orjson
 import pytest
 
 from harness.errors import HarnessError
+from harness.record import Run
 from harness.report.journal import METRIC_DEFINITIONS, JournalHandler, read_journal, write_journal
-from harness.run.model import Run
 
 from .synthetic import HOSTILE_TITLE, make_results, make_run
 

@@ -17,11 +17,11 @@ from rich.console import Console
 
 from fakeprovider import FakeProviderThread
 from harness.contract.base import ClauseResult
+from harness.record import Run
 from harness.routes.lint import lint
 from harness.routes.load import validate_routes
 from harness.routes.plan import plan
 from harness.routes.rehearse import readiness, rehearse, render_readiness
-from harness.run.model import Run
 from harness.run.runner import RunOptions
 from sampleapp import SampleAppThread
 from tests.harness.routes.specs import complete_spec, drop_field, set_field, write_spec

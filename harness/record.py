@@ -2,12 +2,29 @@
 
 Contract clauses are pure functions of a `Run`; reports only read it. A `Run` round-trips
 through JSON (the journal), so a saved run can be re-evaluated and re-rendered.
+
+A leaf (ARCHITECTURE, central idea 2): this module imports nothing from the runner, the load
+engines, the clauses or the reports, so each of them can import it without importing the others.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
+
+from fakeprovider.accounting.ledger import LedgerRecord, record_fields
+
+__all__ = [
+    "TAIL_BYTES",
+    "LedgerCall",
+    "PhaseWindow",
+    "RequestRecord",
+    "Run",
+    "RunStatus",
+    "StreamEnd",
+]
 
 RunStatus = Literal["completed", "aborted", "error"]
 StreamEnd = Literal["terminator", "error", "unterminated", "open"]
@@ -60,6 +77,30 @@ class RequestRecord:
         return None if self.first_content_s is None else self.first_content_s - self.scheduled_s
 
 
+_RECORD_FIELDS = frozenset(f.name for f in dataclasses.fields(LedgerRecord))
+
+
+@dataclass(slots=True)
+class LedgerCall(LedgerRecord):
+    """One provider call as the harness reads it: the provider's `LedgerRecord` (its fields,
+    their JSON names and what they mean are described there, once), read from JSON.
+
+    Keys the record does not know are kept in `extra` and written back after its own (a merged
+    ledger's `replica` and `replica_seq`), so a journal round-trips unchanged."""
+
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        extra = {k: v for k, v in data.items() if k not in _RECORD_FIELDS}
+        return cls(**record_fields(data), extra=extra)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        return data
+
+
 @dataclass(slots=True)
 class Run:
     """Everything one experiment run produced."""
@@ -71,7 +112,7 @@ class Run:
     error: str | None = None
     phases: list[PhaseWindow] = field(default_factory=list)
     requests: list[RequestRecord] = field(default_factory=list)
-    ledger: list[dict[str, Any]] = field(default_factory=list)  # fakeprovider ledger records
+    ledger: list[LedgerCall] = field(default_factory=list)  # the provider's records of the run
     # Wall clock at t=0 of the phase windows; places ledger calls not joined to a request in a
     # phase (`started_at` is used when absent, which is earlier by the start-up time).
     load_started_at: float | None = None
@@ -80,7 +121,9 @@ class Run:
     fault_rules: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(dataclasses.replace(self, ledger=[]))
+        data["ledger"] = [c.as_dict() for c in self.ledger]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
@@ -93,7 +136,7 @@ class Run:
             phases=[PhaseWindow(**p) for p in data.get("phases", [])],
             # Journals saved before a field was added lack it: the record's default applies.
             requests=[RequestRecord(**r) for r in data.get("requests", [])],
-            ledger=list(data.get("ledger", [])),
+            ledger=[LedgerCall.from_dict(c) for c in data.get("ledger", [])],
             load_started_at=data.get("load_started_at"),
             fault_rules=list(data.get("fault_rules", [])),
         )

@@ -1,6 +1,8 @@
-"""Child processes the runner starts (the fake provider, the sampleapp): start, read the
-`listening on` line, watch, stop. Each child runs in its own process group so that stopping
-it stops everything it started."""
+"""Child processes the harness starts (the fake provider, the sampleapp, locust, toxiproxy):
+start, read the `listening on` line, watch, stop, and free loopback ports for them. Each child
+runs in its own process group so that stopping it stops everything it started.
+
+Neutral: the runner, the load engines and the network proxy import it; it imports none of them."""
 
 from __future__ import annotations
 
