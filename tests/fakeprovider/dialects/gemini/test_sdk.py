@@ -11,6 +11,7 @@ from google import genai
 from google.genai import types
 from pydantic import BaseModel
 
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from tests.fakeprovider.e2e import Served, serve
 
 FLASH = "gemini-2.5-flash"
@@ -296,3 +297,26 @@ def test_a_body_that_is_no_json_object_is_googles_invalid_argument(method: str, 
         error = resp.json()["error"]
         assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
         assert error["message"]
+
+
+def test_a_repeated_long_prompt_reports_its_cached_tokens_and_bills_them_cheaper() -> None:
+    document = " ".join(f"Clause {i} of the agreement says nothing new." for i in range(300))
+    with serve() as served:
+        client = gemini(served)
+        first = client.models.generate_content(model=FLASH, contents=document + " Summarise.")
+        second = client.models.generate_content(model=FLASH, contents=document + " Summarise again.")
+        assert first.usage_metadata is not None
+        assert second.usage_metadata is not None
+        assert first.usage_metadata.cached_content_token_count is None
+        cached = second.usage_metadata.cached_content_token_count
+        assert cached is not None
+        assert cached >= 1024
+        record = served.records(2)[1]
+        assert record.cached_tokens == cached
+        info = DEFAULT_CATALOGUE.resolve(FLASH)
+        assert info is not None
+        uncached = info.cost_usd(record.input_tokens, 0, record.output_tokens)
+        assert record.cost_usd == pytest.approx(
+            info.cost_usd(record.input_tokens, cached, record.output_tokens)
+        )
+        assert record.cost_usd < uncached
