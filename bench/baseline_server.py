@@ -4,7 +4,9 @@
 or (when the body asks for `"stream": true`) 50 fixed content chunks and `data: [DONE]` as SSE,
 each chunk a separate `await resp.write(...)`. `POST /openai/deployments/{deployment}/chat/
 completions` answers that completion as Azure annotates it (content-filter results);
-`POST /model/{modelId}/converse-stream` answers Bedrock's event stream of 50 text deltas. Same server
+`POST /model/{modelId}/converse-stream` answers Bedrock's event stream of 50 text deltas;
+`POST /v1beta/models/{model}:streamGenerateContent` streams 50 fixed Gemini chunks and a last one
+with the finish and usage. Same server
 settings as `rehearse serve` (AppRunner, no access log, handler cancellation), so the difference
 is the provider's own work.
 
@@ -216,12 +218,44 @@ async def bedrock_converse_stream(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+_GEMINI_TAIL = {
+    "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9},
+    "modelVersion": "gemini-2.5-flash-lite",
+    "responseId": "BaselineBaselineBaseli",
+}
+
+
+def _gemini_chunk(text: str, finish: str | None = None) -> bytes:
+    candidate: dict[str, object] = {"content": {"parts": [{"text": text}], "role": "model"}}
+    if finish is not None:
+        candidate["finishReason"] = finish
+    candidate["index"] = 0
+    return b"data: " + orjson.dumps({"candidates": [candidate], **_GEMINI_TAIL}) + b"\r\n\r\n"
+
+
+GEMINI_STREAM = (
+    *(_gemini_chunk(" word" if i else "word") for i in range(CHUNKS)),
+    _gemini_chunk("", "MAX_TOKENS"),
+)
+
+
+async def gemini_stream(request: web.Request) -> web.StreamResponse:
+    await request.read()
+    resp = web.StreamResponse(status=200, headers=_SSE_HEADERS)
+    await resp.prepare(request)
+    for chunk in GEMINI_STREAM:
+        await resp.write(chunk)
+    await resp.write_eof()
+    return resp
+
+
 async def serve(host: str, port: int) -> None:
     app = web.Application()
     app.router.add_post("/v1/chat/completions", fixed_answers(COMPLETION, (*STREAM_CHUNKS, DONE)))
     app.router.add_post("/v1/responses", fixed_answers(RESPONSE, RESPONSE_EVENTS))
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat_completions)
     app.router.add_post("/model/{model}/converse-stream", bedrock_converse_stream)
+    app.router.add_post("/v1beta/models/{model_action}", gemini_stream)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)

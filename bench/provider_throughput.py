@@ -4,10 +4,11 @@ Each server runs alone in a subprocess pinned to core 0; the load client (`rawcl
 kept-alive connections and pre-built requests, cheaper than the servers) runs here, pinned to
 core 1, over loopback. For each server and workload (non-streaming chat, 50-chunk
 streams, the same two on the Responses API, non-streaming chat on an Azure deployment
-path, and 50-chunk Bedrock converse-stream event streams): warm up, then measure req/s,
-chunks/s, client latency p50/p99 and the server process's CPU time (utime+stime from
-/proc/PID/stat) over the measured window. The headline figure is
-baseline CPU / provider CPU per request (and per chunk); the target is >= 0.5.
+path, 50-chunk Bedrock converse-stream event streams and 50-chunk Gemini
+`streamGenerateContent` streams): warm up, then measure req/s, chunks/s, client latency p50/p99
+and the server process's CPU time (utime+stime from /proc/PID/stat) over the measured window.
+The headline figure is baseline CPU / provider CPU per request (and per chunk); the target is
+>= 0.5.
 
     python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
 """
@@ -60,8 +61,21 @@ _RESPONSES_DONE = (b"event: response.completed", b"event: response.incomplete")
 _BEDROCK_CONTENT = b'"delta":{"text":"'
 _BEDROCK_DONE = b":event-type\x07\x00\x08metadata"
 
+# A Gemini chunk with non-empty text (events end `\r\n\r\n`), and the finish only the last has.
+_GEMINI_CONTENT = b'"parts":[{"text":"'
+_GEMINI_DONE = b'"finishReason":"'
+GEMINI_MODEL = "gemini-2.5-flash-lite"
+
 TARGETS = ("baseline", "provider")
-WORKLOADS = ("chat", "stream", "responses", "responses-stream", "azure-chat", "bedrock-stream")
+WORKLOADS = (
+    "chat",
+    "stream",
+    "responses",
+    "responses-stream",
+    "azure-chat",
+    "bedrock-stream",
+    "gemini-stream",
+)
 # Where each workload posts: the Responses API, or Azure's deployment path (with its required
 # api-version) and key; the rest, chat completions.
 PATHS = {
@@ -69,6 +83,7 @@ PATHS = {
     "responses-stream": "/v1/responses",
     "azure-chat": "/openai/deployments/" + MODEL + "/chat/completions?api-version=2024-10-21",
     "bedrock-stream": "/model/" + BEDROCK_MODEL.replace(":", "%3A") + "/converse-stream",
+    "gemini-stream": f"/v1beta/models/{GEMINI_MODEL}:streamGenerateContent?alt=sse",
 }
 WORKLOAD_HEADERS = {
     "azure-chat": {"api-key": "bench-key", "Content-Type": "application/json"},
@@ -79,6 +94,7 @@ WORKLOAD_HEADERS = {
         "Content-Type": "application/json",
         "amz-sdk-request": "attempt=1; max=3",
     },
+    "gemini-stream": {"x-goog-api-key": "bench-key", "Content-Type": "application/json"},
 }
 
 
@@ -87,10 +103,12 @@ def is_stream(workload: str) -> bool:
 
 
 def api_of(workload: str) -> str:
-    """The API a workload calls: `responses` or `bedrock` for theirs, else `chat`."""
+    """The API a workload calls: `responses`, `bedrock` or `gemini` for theirs, else `chat`."""
     if workload.startswith("responses"):
         return "responses"
-    return "bedrock" if workload.startswith("bedrock") else "chat"
+    if workload.startswith("bedrock"):
+        return "bedrock"
+    return "gemini" if workload.startswith("gemini") else "chat"
 
 
 @dataclass(slots=True)
@@ -214,7 +232,13 @@ def request_body(workload: str, i: int) -> bytes:
     """A short prompt, distinct per request so the provider's content and fingerprints vary."""
     prompt = f"Write one sentence about item {i}."
     body: dict[str, Any]
-    if api_of(workload) == "responses":
+    api = api_of(workload)
+    if api == "gemini":  # the model is the path's, and the method (not the body) asks for a stream
+        config = {"maxOutputTokens": MAX_TOKENS}
+        return orjson.dumps(
+            {"contents": [{"role": "user", "parts": [{"text": prompt}]}], "generationConfig": config}
+        )
+    if api == "responses":
         body = {"model": MODEL, "input": prompt, "max_output_tokens": MAX_TOKENS}
     elif api_of(workload) == "bedrock":  # the model is in the path; the path says it streams
         messages = [{"role": "user", "content": [{"text": prompt}]}]
@@ -228,9 +252,18 @@ def request_body(workload: str, i: int) -> bytes:
 
 def count_stream(body: bytes, api: str = "chat") -> tuple[int, bool]:
     """(content chunks, saw the stream's last event: `data: [DONE]`, or the Responses API's
-    `response.completed` / `response.incomplete`) of one SSE body, or of a Bedrock event stream."""
+    `response.completed` / `response.incomplete`, or Gemini's chunk with a `finishReason`) of one
+    SSE body, or of a Bedrock event stream."""
     if api == "bedrock":
         return _count_event_stream(body)
+    if api == "gemini":
+        events = body.split(b"\r\n\r\n")
+        chunks = 0
+        for event in events:
+            at = event.find(_GEMINI_CONTENT)
+            if at >= 0 and event[at + len(_GEMINI_CONTENT) : at + len(_GEMINI_CONTENT) + 1] != b'"':
+                chunks += 1
+        return chunks, any(_GEMINI_DONE in event for event in events[-2:])
     content = _RESPONSES_CONTENT if api == "responses" else _CONTENT
     chunks = 0
     done = False

@@ -8,9 +8,10 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.dialects import DIALECTS, Dialect, azure, bedrock, by_headers
+from fakeprovider.dialects import DIALECTS, Dialect, azure, bedrock, by_headers, gemini
 from fakeprovider.dialects.anthropic import AnthropicMessages
 from fakeprovider.dialects.anthropic import routes as anthropic_routes
+from fakeprovider.dialects.gemini import routes as gemini_routes
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.dialects.openai_responses import routes as responses_routes
 from fakeprovider.errors import ProviderError, model_not_found
@@ -65,6 +66,14 @@ def create_app(state: ProviderState) -> web.Application:
     async def model(request: web.Request) -> web.Response:
         return get_model(request, state)
 
+    generate = DIALECTS["gemini.generate"]
+
+    async def gemini_models(request: web.Request) -> web.Response:
+        return list_models(request, state, generate)
+
+    async def gemini_model(request: web.Request) -> web.Response:
+        return get_model(request, state, generate)
+
     # Partials, not wrapping coroutines: the API routes are the hot path, one frame fewer.
     app.router.add_post("/v1/chat/completions", partial(serve, state=state, dialect=DIALECTS["openai.chat"]))
     messages = DIALECTS["anthropic.messages"]
@@ -85,6 +94,13 @@ def create_app(state: ProviderState) -> web.Application:
         responses_routes.add_routes(app, state, on_azure, prefix=path)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model}", model)
+    assert isinstance(generate, gemini.GeminiGenerate)
+    app.router.add_post(gemini.GENERATE_PATH, partial(serve, state=state, dialect=generate))
+    app.router.add_post(gemini.EMBED_PATH, partial(serve, state=state, dialect=DIALECTS["gemini.embed"]))
+    app.router.add_post(gemini.COUNT_PATH, partial(gemini_routes.count_tokens, state=state, dialect=generate))
+    # `/v1/models` is OpenAI's path too: there the `x-goog-api-key` header tells a Gemini caller.
+    app.router.add_get("/v1beta/models", gemini_models)
+    app.router.add_get("/v1beta/models/{model:[^{}/:]+}", gemini_model)
     control.add_routes(app, state)
     # Registered last: it answers only what no route above matched.
     catch_all = app.router.add_resource("/{tail:.*}")
@@ -96,17 +112,21 @@ def _headers(request: web.Request, dialect: Dialect) -> dict[str, str]:
     return dialect.request_id_headers(request.headers.get("x-request-id") or dialect.new_request_id())
 
 
-def list_models(request: web.Request, state: ProviderState) -> web.Response:
-    dialect = by_headers(request.headers, by_key=False)
+def list_models(request: web.Request, state: ProviderState, dialect: Dialect | None = None) -> web.Response:
+    """The catalogue's models of `dialect` (none given: the one the request's headers name)."""
+    if dialect is None:
+        dialect = by_headers(request.headers, by_key=False)
     created = int(state.started_at)
     data = [
-        dialect.model_json(m.id, created) for m in state.catalogue.models() if m.api == dialect.catalogue_api
+        dialect.model_json(m, created) for m in state.catalogue.models() if m.api == dialect.catalogue_api
     ]
     return json_response(dialect.model_list(data), _headers(request, dialect))
 
 
-def get_model(request: web.Request, state: ProviderState) -> web.Response:
-    dialect = by_headers(request.headers, by_key=False)
+def get_model(request: web.Request, state: ProviderState, dialect: Dialect | None = None) -> web.Response:
+    """One model, as `dialect` (none given: the one the request's headers name) lists it."""
+    if dialect is None:
+        dialect = by_headers(request.headers, by_key=False)
     model_id = request.match_info["model"]
     info = state.catalogue.resolve(model_id)
     if info is None or info.api != dialect.catalogue_api:
@@ -116,4 +136,4 @@ def get_model(request: web.Request, state: ProviderState) -> web.Response:
             content_type="application/json",
             headers=_headers(request, dialect),
         )
-    return json_response(dialect.model_json(model_id, int(state.started_at)), _headers(request, dialect))
+    return json_response(dialect.model_json(info, int(state.started_at)), _headers(request, dialect))

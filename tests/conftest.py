@@ -34,6 +34,7 @@ _SDK_MODULES = (
     "anthropic",
     "boto3",
     "botocore",
+    "google.genai",
     "httpx2",
     "sampleapp",
     "tests.fakeprovider.e2e",

@@ -54,6 +54,14 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^claude-opus", "claude-opus-4-5"),
         # Sonnet, and new Claude families whose tier the id does not say: the mid tier.
         (r"^claude-", "claude-sonnet-4"),
+        # Gemini: a dated, numbered or preview id to its version's tier; a new version to its tier.
+        (r"^gemini-.*embedding", "gemini-embedding-001"),
+        (r"^gemini-2\.0-flash-lite", "gemini-2.0-flash-lite"),
+        (r"^gemini-2\.0-flash", "gemini-2.0-flash"),
+        (r"^gemini-.*flash-lite", "gemini-2.5-flash-lite"),
+        (r"^gemini-.*flash", "gemini-2.5-flash"),
+        (r"^gemini-3", "gemini-3-pro-preview"),
+        (r"^gemini-", "gemini-2.5-pro"),
     )
 )
 
@@ -134,7 +142,7 @@ class Catalogue:
             if start is None:
                 if o.api is None:
                     raise ValueError(
-                        f"models.{model_id}: unknown model; give `api` (openai|anthropic) "
+                        f"models.{model_id}: unknown model; give `api` (openai|anthropic|google) "
                         "or `like: <known model>`"
                     )
                 start = ModelInfo(id=model_id, api=o.api)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Api = Literal["openai", "anthropic", "bedrock"]  # bedrock: models only Bedrock serves
+Api = Literal["openai", "anthropic", "google", "bedrock"]  # bedrock: models only Bedrock serves
 Kind = Literal["chat", "embedding"]
 
 

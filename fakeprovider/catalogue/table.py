@@ -1,7 +1,8 @@
 """The built-in model table: prices per million tokens, context windows, latency profiles.
 
 One row a model, in the order the catalogue lists them: OpenAI chat models, OpenAI embedding
-models, Anthropic models, then the models only AWS Bedrock serves (Amazon Nova, Meta Llama).
+models, Anthropic models, Google's Gemini models, then the models only AWS Bedrock serves (Amazon
+Nova, Meta Llama).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from fakeprovider.catalogue.info import Api, ModelInfo
 _OAI: Api = "openai"
 _ANT: Api = "anthropic"
 _BR: Api = "bedrock"
+_GOO: Api = "google"
 _CL = "cl100k_base"
 _O200K = "o200k_base"
 
@@ -162,4 +164,51 @@ _BEDROCK = (
     _chat("llama4-maverick-17b-instruct", _BR, 0.24, 0.97, 0.24, 1_000_000, 8192, 400, 100, _CL),
 )
 
-BUILT_IN_MODELS: tuple[ModelInfo, ...] = _OPENAI_CHAT + _OPENAI_EMBEDDINGS + _ANTHROPIC + _BEDROCK
+
+# Columns as for OpenAI chat; prices are the Gemini API's paid tier for prompts up to 200k tokens
+# (Google charges more above), cached input at the context-caching rate. Google publishes no
+# offline tokenizer for Gemini (its count comes from `countTokens`, a network call):
+# o200k_base stands in, an approximation whose error against Gemini's counts is not measured
+# here (docs/provider.md, "Google Gemini").
+_GEMINI = (
+    _chat("gemini-2.0-flash-lite", _GOO, 0.075, 0.30, 0.01875, 1_048_576, 8192, 300, 220, _O200K),
+    _chat("gemini-2.0-flash", _GOO, 0.10, 0.40, 0.025, 1_048_576, 8192, 350, 200, _O200K),
+    _chat("gemini-2.5-flash-lite", _GOO, 0.10, 0.40, 0.01, 1_048_576, 65_536, 350, 250, _O200K),
+    _chat("gemini-2.5-flash", _GOO, 0.30, 2.50, 0.03, 1_048_576, 65_536, 600, 180, _O200K),
+    _chat("gemini-2.5-pro", _GOO, 1.25, 10.0, 0.125, 1_048_576, 65_536, 1500, 90, _O200K),
+    _chat("gemini-3-pro-preview", _GOO, 2.00, 12.0, 0.20, 1_048_576, 65_536, 2000, 80, _O200K),
+)
+
+# Columns: id, US$ per million input tokens, time to the answer (ms), dimensions, most input tokens.
+_GEMINI_EMBEDDINGS = (
+    ModelInfo(
+        id="gemini-embedding-001",
+        api=_GOO,
+        kind="embedding",
+        input_per_m=0.15,
+        cached_input_per_m=0.15,
+        context_window=2048,
+        max_output_tokens=1,
+        ttft_ms=80,
+        jitter_ms=10,
+        encoding=_O200K,
+        dimensions=3072,
+    ),
+    ModelInfo(
+        id="text-embedding-004",
+        api=_GOO,
+        kind="embedding",
+        input_per_m=0.0,
+        cached_input_per_m=0.0,
+        context_window=2048,
+        max_output_tokens=1,
+        ttft_ms=60,
+        jitter_ms=10,
+        encoding=_O200K,
+        dimensions=768,
+    ),
+)
+
+BUILT_IN_MODELS: tuple[ModelInfo, ...] = (
+    _OPENAI_CHAT + _OPENAI_EMBEDDINGS + _ANTHROPIC + _GEMINI + _GEMINI_EMBEDDINGS + _BEDROCK
+)

@@ -12,6 +12,7 @@ from fakeprovider.dialects.anthropic import AnthropicMessages
 from fakeprovider.dialects.azure import AzureChat, AzureEmbeddings, AzureResponses
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
 from fakeprovider.dialects.bedrock import BedrockConverse
+from fakeprovider.dialects.gemini import GeminiEmbed, GeminiGenerate
 from fakeprovider.dialects.openai_chat import OpenAIChat
 from fakeprovider.dialects.openai_embeddings import OpenAIEmbeddings
 from fakeprovider.dialects.openai_responses import OpenAIResponses
@@ -28,6 +29,8 @@ DIALECTS.add(AzureChat.api, AzureChat())
 DIALECTS.add(AzureEmbeddings.api, AzureEmbeddings())
 DIALECTS.add(AzureResponses.api, AzureResponses())  # keeps nothing: app.py serves the state's store
 DIALECTS.add(BedrockConverse.api, BedrockConverse())
+DIALECTS.add(GeminiGenerate.api, GeminiGenerate())
+DIALECTS.add(GeminiEmbed.api, GeminiEmbed())
 
 
 def by_headers(headers: Mapping[str, str], *, by_key: bool) -> Dialect:

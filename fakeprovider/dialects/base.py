@@ -12,8 +12,8 @@ its provider's bytes; serving, faults, quotas and the ledger never name a provid
   `mid_stream_error` the error a provider fails with mid-answer.
 - Errors: `error_status`, `error_message` (the words, also the ledger's), `error_body`, `error_headers`
   (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
-- Models: `model_json`, `model_list` for `GET /v1/models[/{id}]`; `catalogue_api` says which
-  catalogue models the dialect serves.
+- Models: `model_json` (given the catalogue entry), `model_list` for `GET /v1/models[/{id}]`;
+  `catalogue_api` says which catalogue models the dialect serves.
 
 Concrete dialects compose these from base classes (request reader, body, stream, shared wire
 pieces) rather than holding objects they call: a call through a dialect is one method call.
@@ -86,13 +86,15 @@ class Dialect:
     """What every wire protocol owns: ids, tags, errors, quota headers, model listing."""
 
     api: ClassVar[str]  # the ledger's `api` and the registry name: "openai.chat"
-    catalogue_api: ClassVar[str]  # the catalogue models it serves: "openai" | "anthropic"
+    catalogue_api: ClassVar[str]  # the catalogue models it serves: "openai" | "anthropic" | "google"
     # Headers that mark a request as this dialect's where the path does not (unknown paths,
     # model listing): `version_header` marks both, `key_header` unknown paths only.
     version_header: ClassVar[str | None] = None
     key_header: ClassVar[str | None] = None
     # Query parameters `parse` reads, handed to it in `match` beside the path's parameters.
     query_params: ClassVar[tuple[str, ...]] = ()
+    # A query parameter that carries the API key when no header does (Google's `key=`).
+    key_query_param: ClassVar[str | None] = None
 
     def tags(self, body: Mapping[str, Any], header_tags: Tags) -> Tags:
         """The tags headers gave, filled in from the body."""
@@ -135,7 +137,8 @@ class Dialect:
         """The error this provider fails with mid-answer (`stream`: after a 200 went out)."""
         return ProviderError(500, "server", "Internal server error")
 
-    def model_json(self, model_id: str, created: int) -> dict[str, object]:
+    def model_json(self, model: ModelInfo, created: int) -> dict[str, object]:
+        """One catalogue model as this provider lists it (`model.id`: the id as requested)."""
         raise NotImplementedError
 
     def model_list(self, data: list[dict[str, object]]) -> dict[str, object]:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from fakeprovider.accounting.limits import Headroom
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.dialects.base import Dialect, ceil_clean
 from fakeprovider.dialects.common import tags_from
 from fakeprovider.errors import (
@@ -162,8 +163,8 @@ class OpenAIWire(Dialect):
             500, "server", "The server had an error while processing your request. Sorry about that!"
         )
 
-    def model_json(self, model_id: str, created: int) -> dict[str, object]:
-        return {"id": model_id, "object": "model", "created": created, "owned_by": "rehearsal"}
+    def model_json(self, model: ModelInfo, created: int) -> dict[str, object]:
+        return {"id": model.id, "object": "model", "created": created, "owned_by": "rehearsal"}
 
     def model_list(self, data: list[dict[str, object]]) -> dict[str, object]:
         return {"object": "list", "data": data}

@@ -74,6 +74,9 @@ class Call:
     def start(cls, request: web.Request, dialect: Dialect, m_start: float) -> Call:
         h = request.headers
         given = h.get("x-request-id")
+        key = dialect.api_key(h)
+        if not key and dialect.key_query_param is not None:
+            key = request.query.get(dialect.key_query_param, "")
         # Positional, in field order (cheaper than keywords on the hot path).
         return cls(
             dialect,
@@ -82,7 +85,7 @@ class Call:
             h.get("idempotency-key"),
             dialect.sdk_retry_count(h),
             _header_tags(h.get("x-route"), h.get("x-feature"), h.get("x-tenant")),
-            dialect.api_key(h),
+            key,
             time.time(),  # t_start
             m_start,
         )

@@ -52,7 +52,8 @@ async def serve(request: web.Request, state: ProviderState, dialect: Dialect) ->
         body = await read_json(request, call, state)
         call.tags = dialect.tags(body, call.header_tags)
         model = body.get("model")
-        call.model = model if isinstance(model, str) else None
+        # A surface that names the model in its path (Gemini's `models/{model}:…`) has it there.
+        call.model = model if isinstance(model, str) else request.match_info.get("model")
         if isinstance(dialect, ChatDialect):
             return await _chat(request, state, call, dialect, body)
         assert isinstance(dialect, EmbeddingsDialect)
@@ -76,6 +77,7 @@ async def _chat(
 ) -> web.StreamResponse:
     call.stream = body.get("stream") is True
     req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
+    call.stream = req.stream  # the request as read: a surface may stream by path, not body
     info = call.price = req.model
     call.model, call.deployment = info.id, req.deployment
     call.stream = req.stream  # where the path says so (Bedrock's converse-stream), not the body

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from fakeprovider.accounting.limits import Headroom
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.dialects.base import Dialect, ceil_clean
 from fakeprovider.errors import ContextOverflow, ErrorKind, ModelMissing, ProviderError, QuotaRefusal
 from fakeprovider.generation.ids import random_id
@@ -101,11 +102,11 @@ class AnthropicWire(Dialect):
             return ProviderError(529, "overloaded", "Overloaded")
         return ProviderError(500, "server", "Internal server error")
 
-    def model_json(self, model_id: str, created: int) -> dict[str, object]:
+    def model_json(self, model: ModelInfo, created: int) -> dict[str, object]:
         return {
             "type": "model",
-            "id": model_id,
-            "display_name": model_id,
+            "id": model.id,
+            "display_name": model.id,
             "created_at": "2025-01-01T00:00:00Z",
         }
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import orjson
 
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.dialects.base import Dialect
 from fakeprovider.errors import ProviderError, QuotaRefusal
 from fakeprovider.generation.ids import random_hex
@@ -143,8 +144,8 @@ class BedrockWire(Dialect):
     def mid_stream_error(self, stream: bool) -> ProviderError:
         return ProviderError(500, "server", "")
 
-    def model_json(self, model_id: str, created: int) -> dict[str, object]:
-        return {"modelId": model_id, "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model_id}"}
+    def model_json(self, model: ModelInfo, created: int) -> dict[str, object]:
+        return {"modelId": model.id, "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model.id}"}
 
     def model_list(self, data: list[dict[str, object]]) -> dict[str, object]:
         return {"modelSummaries": data}
