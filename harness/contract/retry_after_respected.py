@@ -16,7 +16,8 @@ failed, the way the fake provider writes its headers:
   (an HTTP date has whole seconds); `omit_retry_after` -> none. An unknown rule: not checked
   against a retry-after, only for backoff (counted in details as `unknown`).
 - a 429 with no fault is the provider's quota limiter: OpenAI APIs get the wait the error
-  message states ("try again in 1.5s", what `retry-after-ms` says); Anthropic APIs get
+  message states ("try again in 1.5s", what `retry-after-ms` says; Gemini's "retry in 1.5s",
+  what its `RetryInfo` says); Anthropic APIs get
   `retry-after` of at least 1 s, so 1 s is required.
 - 5xx faults send no retry-after.
 """
@@ -34,7 +35,7 @@ from harness.contract._common import cannot_evaluate, first_ids, ms, title
 from harness.contract.base import Clause, ClauseParams, ClauseResult, register
 from harness.record import LedgerCall, Run
 
-_WAIT_TEXT = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)")
+_WAIT_TEXT = re.compile(r"(?:try again|retry) in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)")
 _WAIT_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 MAX_LISTED = 20

@@ -162,6 +162,7 @@ def test_retry_after_of_a_rate_limit_rule(params: dict[str, Any], api: str, want
         ),
         ("... Please try again in 6m0s.", 360.0),
         ("... Please try again in 1m2.25s.", 62.25),
+        ("You exceeded your current quota ... Please retry in 12.5s.", 12.5),  # Gemini's words
     ],
 )
 def test_retry_after_of_the_quota_limiter_from_its_message(message: str, want: float) -> None:
