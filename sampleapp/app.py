@@ -15,12 +15,14 @@ from types import TracebackType
 from typing import Self
 
 from aiohttp import web
+from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
 from sampleapp import prompt
 from sampleapp.answer import AnswerRoute
+from sampleapp.ask import Ask
 from sampleapp.chat import Chat
-from sampleapp.config import AppConfig, ConfigSource, api_base, config_from
+from sampleapp.config import AppConfig, ConfigSource, anthropic_base, api_base, config_from
 from sampleapp.embed import Embed
 from sampleapp.errors import SampleAppError
 from sampleapp.extract import Extract
@@ -42,11 +44,15 @@ def make_app(
     *,
     seed: int | None = None,
 ) -> web.Application:
-    """The application; one SDK client and one tokenizer for all its requests."""
+    """The application; one client per SDK (OpenAI, and Anthropic for `/ask`'s fallback) and
+    one tokenizer for all its requests; neither SDK retries by itself, the policy does."""
     cfg = config_from(config)
     behaviour = Behaviour.of(flaws)
     client = AsyncOpenAI(base_url=api_base(provider_url), api_key=cfg.api_key, max_retries=0)
-    llm = LLM(client, Policy(cfg, behaviour, rng=random.Random(seed)))
+    anthropic_client = AsyncAnthropic(
+        base_url=anthropic_base(provider_url), api_key=cfg.api_key, max_retries=0
+    )
+    llm = LLM(client, Policy(cfg, behaviour, rng=random.Random(seed)), anthropic_client)
     # Primary and fallback share a tokenizer family here; the primary's is the budget's.
     assembler = prompt.Assembler(cfg.primary_model, cap=behaviour.cap_tokens)
     routes = cfg.routes
@@ -57,12 +63,14 @@ def make_app(
     app.router.add_post("/extract", Extract(llm, routes.extract, assembler).handle)
     app.router.add_post("/chat", Chat(llm, routes.chat, assembler).handle)
     app.router.add_post("/answer", AnswerRoute(llm, routes.answer, assembler).handle)
+    app.router.add_post("/ask", Ask(llm, routes.ask, assembler).handle)
     app.router.add_post("/embed", Embed(llm, routes.embed).handle)
     app.router.add_get("/health", _health)
     app.on_response_prepare.append(echo_request_id)
 
     async def close_client(_: web.Application) -> None:
         await client.close()
+        await anthropic_client.close()
 
     app.on_cleanup.append(close_client)
     return app

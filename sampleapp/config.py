@@ -78,6 +78,28 @@ class AnswerConfig(_Strict):
     max_output_tokens: int = Field(default=120, ge=16, description="the Responses API's floor is 16")
 
 
+class AskConfig(_Strict):
+    """`/ask`: an OpenAI chat model, failing over to an Anthropic model (Messages API)."""
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    primary_model: str = Field(default="gpt-4o", min_length=1, description="OpenAI chat completions")
+    fallback_model: str = Field(
+        default="claude-haiku-4-5", min_length=1, description="Anthropic messages, through its SDK"
+    )
+    primary_attempts: int = Field(default=2, ge=1, description="calls on the primary per route request")
+    fallback_attempts: int = Field(
+        default=2, ge=1, description="then calls on the fallback: its own blip gets a retry too"
+    )
+    max_input_tokens: int = Field(default=2000, ge=1)
+    max_output_tokens: int = Field(default=120, ge=1)
+
+    @model_validator(mode="after")
+    def _two_models(self) -> AskConfig:
+        if self.primary_model == self.fallback_model:
+            raise ValueError(f"primary_model and fallback_model must differ (both {self.primary_model!r})")
+        return self
+
+
 class EmbedConfig(_Strict):
     timeout_s: float = Field(default=5.0, gt=0)
     max_texts: int = Field(default=64, ge=1)
@@ -90,6 +112,7 @@ class RoutesConfig(_Strict):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     chat: ChatConfig = Field(default_factory=ChatConfig)
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
+    ask: AskConfig = Field(default_factory=AskConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
 
 
@@ -151,3 +174,9 @@ def api_base(provider_url: str) -> str:
         raise SampleAppError(f"provider URL must start with http:// or https://, got {provider_url!r}")
     base = provider_url.rstrip("/")
     return base if base.endswith("/v1") else base + "/v1"
+
+
+def anthropic_base(provider_url: str) -> str:
+    """The Anthropic SDK's base URL (it adds `/v1/messages` itself) for the same provider."""
+    base = api_base(provider_url)
+    return base.removesuffix("/v1")

@@ -1,7 +1,8 @@
 """The kinds of provider call the app makes: chat completion (plain or with a forced tool call),
-chat stream, a Responses API answer, embeddings. Each one shapes its request (tags, output cap,
-per-call timeout) and hands it to the one degradation policy (`policy.py`) as an
-`attempt(model, timeout_s)`.
+chat stream, a Responses API answer, embeddings, and a chat answer that fails over from an
+OpenAI model to an Anthropic one (the Messages API through the `anthropic` SDK).
+Each one shapes its request (tags, output cap, per-call timeout) and hands it to the one
+degradation policy (`policy.py`) as an `attempt(model, timeout_s)`.
 
 Kept apart from the policy so that adding a call kind never touches the retry loop, and the
 loop is tested once for all of them.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anthropic
 import openai
+from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI, AsyncStream
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import (
@@ -36,6 +39,11 @@ class CallTags:
     request_id: str
 
 
+# The Messages API requires `max_tokens`: without a cap (`no_token_cap`) the app sends the
+# ceiling of the Anthropic models it uses, which is no cap in practice.
+UNCAPPED_ANTHROPIC_MAX_TOKENS = 64_000
+
+
 @dataclass(frozen=True, slots=True)
 class OpenedStream:
     stream: AsyncStream[ChatCompletionChunk]
@@ -46,8 +54,11 @@ class LLM:
     """The app's provider client, built once per app; its config and behaviour (flaws) are the
     policy's, so the calls and the policy never disagree about them."""
 
-    def __init__(self, client: AsyncOpenAI, policy: Policy) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, policy: Policy, anthropic_client: AsyncAnthropic | None = None
+    ) -> None:
         self.client = client
+        self.anthropic = anthropic_client
         self.policy = policy
         self.config = policy.config
         self.behaviour = policy.behaviour
@@ -164,3 +175,45 @@ class LLM:
             )
 
         return await self.policy.run(deadline, self.policy.single_stage(self.config.embedding_model), attempt)
+
+    async def ask_across(
+        self,
+        tags: CallTags,
+        deadline: Deadline,
+        system: str,
+        question: str,
+        max_output_tokens: int,
+        *,
+        primary: tuple[str, int],
+        fallback: tuple[str, int],
+        budget: Budget | None = None,
+    ) -> Answer[str]:
+        """An answer's text from `primary` (an OpenAI chat model and its calls), failing over to
+        `fallback` (an Anthropic model, Messages API); the same policy, tags and cap on both."""
+        if self.anthropic is None:
+            raise RuntimeError("ask_across needs the LLM built with an Anthropic client")
+        anthropic_client = self.anthropic
+        headers, cap = self.headers(tags), self.output_cap(max_output_tokens)
+
+        async def attempt(model: str, timeout_s: float) -> str:
+            if model == fallback[0]:
+                message = await anthropic_client.messages.create(
+                    model=model,
+                    system=system,
+                    messages=[{"role": "user", "content": question}],
+                    max_tokens=UNCAPPED_ANTHROPIC_MAX_TOKENS if isinstance(cap, openai.Omit) else cap,
+                    extra_headers=headers,
+                    timeout=timeout_s,
+                )
+                return "".join(b.text for b in message.content if isinstance(b, anthropic.types.TextBlock))
+            completion = await self.client.chat.completions.create(
+                model=model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+                max_tokens=cap,
+                extra_headers=headers,
+                timeout=timeout_s,
+            )
+            return completion.choices[0].message.content or ""
+
+        stages = self.policy.failover_stages(primary, fallback)
+        return await self.policy.run(deadline, stages, attempt, budget)

@@ -4,8 +4,11 @@ attempts, the per-call timeout, the waits between retries, the fallback and how 
 Kept apart from the call kinds (`llm.py`) because it is the part a probe in `experiments/` judges:
 one loop that every route shares, testable with a fake attempt and an injected sleep.
 
-Retryable: 5xx, 429, timeouts, connection errors (and a stream that breaks before its first
-chunk). Up to `primary_attempts` calls on the primary model with jittered exponential backoff
+Retryable: 5xx (Anthropic's 529 `overloaded_error` too), 429, timeouts, connection errors (and
+a stream that breaks before its first chunk), from the `openai` and the `anthropic` SDK alike:
+a route may fail over from one provider to the other (`/ask`), and both are judged the same way.
+
+Up to `primary_attempts` calls on the primary model with jittered exponential backoff
 (a 429's retry-after is waited, unless it is longer than `max_retry_after_s` or the time left:
 then the fallback is tried at once), then the rest of `max_attempts` on the fallback model. A
 call that timed out is not repeated on the same model: it has already spent a whole call
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Generic, TypeVar
 
+import anthropic
 import openai
 
 from sampleapp.breaker import Breakers, CircuitBreaker, State
@@ -97,6 +101,20 @@ def retry_after_s(headers: Mapping[str, str], now: Callable[[], float] = time.ti
         return None
 
 
+def error_code(e: openai.APIStatusError | anthropic.APIStatusError) -> str | None:
+    """The error's code: OpenAI's `error.code`, or Anthropic's `error.type` (`overloaded_error`)."""
+    if isinstance(e, openai.APIStatusError):
+        return e.code if isinstance(e.code, str) else None
+    error = e.body.get("error") if isinstance(e.body, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _anthropic_too_long(e: openai.APIStatusError | anthropic.APIStatusError) -> bool:
+    """Anthropic's context-length 400: an `invalid_request_error` saying the prompt is too long."""
+    return isinstance(e, anthropic.APIStatusError) and "prompt is too long" in e.message
+
+
 class Policy:
     """The app's degradation policy, built once per app from its config and behaviour (flaws)."""
 
@@ -127,13 +145,18 @@ class Policy:
         """Primary then fallback; `on_fallback` starts where an earlier call of the same route
         request ended up (its fallback share of the attempts only)."""
         r = self.config.retry
-        if not self.behaviour.bounded_retries:
-            return [(self.config.primary_model, None)]
-        stages: list[Stage] = [
+        stages = self.failover_stages(
             (self.config.primary_model, r.primary_attempts),
             (self.config.fallback_model, r.max_attempts - r.primary_attempts),
-        ]
-        return stages[1:] if on_fallback else stages
+        )
+        return stages[1:] if on_fallback and self.behaviour.bounded_retries else stages
+
+    def failover_stages(self, primary: tuple[str, int], fallback: tuple[str, int]) -> list[Stage]:
+        """`primary` then `fallback` (a model and its calls each: any two models, possibly on
+        two providers); `unbounded_retries` keeps to the primary with no cap."""
+        if not self.behaviour.bounded_retries:
+            return [(primary[0], None)]
+        return [primary, fallback]
 
     def single_stage(self, model: str) -> list[Stage]:
         return [(model, self.config.retry.max_attempts if self.behaviour.bounded_retries else None)]
@@ -171,10 +194,10 @@ class Policy:
                     async with asyncio.timeout(timeout):
                         value = await attempt(model, timeout)
                     model_failed = False
-                except openai.APIStatusError as e:
+                except (openai.APIStatusError, anthropic.APIStatusError) as e:
                     failure = self._status_failure(model, e, budget)
                     model_failed = None if failure.rate_limited else True  # a 429: its own answer
-                except (openai.APIError, ProviderBroke) as e:
+                except (openai.APIError, anthropic.APIError, ProviderBroke) as e:
                     failure = Failure(f"{model}: {type(e).__name__}: {e}")
                     model_failed = True
                 except TimeoutError:
@@ -199,10 +222,12 @@ class Policy:
             headers={"x-degraded": "unavailable"},
         )
 
-    def _status_failure(self, model: str, e: openai.APIStatusError, budget: Budget | None) -> Failure:
+    def _status_failure(
+        self, model: str, e: openai.APIStatusError | anthropic.APIStatusError, budget: Budget | None
+    ) -> Failure:
         status = e.status_code
-        code = e.code if isinstance(e.code, str) else None
-        if status == 400 and code == "context_length_exceeded":
+        code = error_code(e)
+        if status == 400 and (code == "context_length_exceeded" or _anthropic_too_long(e)):
             extra = {} if budget is None else {"input_tokens": budget[0], "max_input_tokens": budget[1]}
             message = f"{model} says the prompt is too long: {e.message}"
             raise RouteError(413, "input_too_long", message, extra=extra)

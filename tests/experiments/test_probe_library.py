@@ -41,6 +41,7 @@ CAUGHT_BY: dict[str, tuple[str, set[str]]] = {
 ALSO_CAUGHT_BY: list[tuple[str, str, set[str]]] = [
     ("no_breaker", "retry-amplification.yaml", {"amplification"}),
     ("unbounded_retries", "goodput.yaml", {"goodput"}),
+    ("silent_fallback", "cross-provider-failover.yaml", {"no_silent_fallback", "degradation"}),
 ]
 CATCHES = [(flaw, probe, clauses) for flaw, (probe, clauses) in CAUGHT_BY.items()] + ALSO_CAUGHT_BY
 
