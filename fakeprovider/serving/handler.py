@@ -19,6 +19,7 @@ from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect, 
 from fakeprovider.errors import ProviderError, context_length
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.plan import build_plan
+from fakeprovider.generation.request import ChatRequest
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.delivery import Outgoing, internal_error_message, send_stream, send_whole
 from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults
@@ -91,17 +92,7 @@ async def _chat(
     if state.engine:
         ctx = FaultContext(dialect.api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
         fired = await check_faults(request, state, call, ctx, req.stream)
-    breakpoints = req.cache_breakpoints
-    if breakpoints is None:
-        if input_tokens >= state.prefix_cache.min_tokens:  # shorter prompts are never cached
-            scope = f"{call.api_key}|{call.tags.tenant or ''}"
-            call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
-    elif breakpoints:
-        scope = f"{call.api_key}|{call.tags.tenant or ''}"
-        cache = state.explicit_cache.use(
-            scope, req.prompt_ids, breakpoints, info.min_cache_tokens, state.clock.monotonic()
-        )
-        call.cached_tokens, call.written_5m, call.written_1h = cache.read, cache.written_5m, cache.written_1h
+    _use_prompt_cache(state, call, req)
     rng = state.plan_rng(call.fingerprint)
     scenario = state.scenario
     reply = (
@@ -123,6 +114,24 @@ async def _chat(
     if req.stream:
         return await send_stream(request, state, call, out)
     return await send_whole(request, state, call, out)
+
+
+def _use_prompt_cache(state: ProviderState, call: Call, req: ChatRequest) -> None:
+    """Read and fill the prompt cache the request's provider has: automatic prefix blocks
+    (OpenAI's), or the prefixes up to its `cache_control` breakpoints (Anthropic's)."""
+    breakpoints = req.cache_breakpoints
+    if breakpoints is None:
+        if req.input_tokens < state.prefix_cache.min_tokens:  # shorter prompts are never cached
+            return
+    elif not breakpoints:
+        return  # explicit caching, and nothing marked: nothing cached
+    scope = f"{call.api_key}|{call.tags.tenant or ''}"
+    if breakpoints is None:
+        call.cached_tokens = state.prefix_cache.lookup_and_store(scope, req.prompt_ids)
+        return
+    now = state.clock.monotonic()
+    use = state.explicit_cache.use(scope, req.prompt_ids, breakpoints, req.model.min_cache_tokens, now)
+    call.cached_tokens, call.written_5m, call.written_1h = use.read, use.written_5m, use.written_1h
 
 
 async def _embeddings(
