@@ -12,6 +12,7 @@ its provider's bytes; serving, faults, quotas and the ledger never name a provid
   `mid_stream_error` the error a provider fails with mid-answer.
 - Errors: `error_status`, `error_message` (the words, also the ledger's), `error_body`, `error_headers`
   (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
+- Replay: `read_answer` reads a recorded answer (a cassette exchange) back as neutral events.
 - Models: `model_json` (given the catalogue entry), `model_list` for `GET /v1/models[/{id}]`;
   `catalogue_api` says which catalogue models the dialect serves.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fakeprovider.accounting.limits import Headroom
 from fakeprovider.catalogue.families import Catalogue
@@ -33,6 +34,10 @@ from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.errors import ProviderError
 from fakeprovider.generation.plan import Plan
 from fakeprovider.generation.request import ChatRequest, Tags
+
+if TYPE_CHECKING:
+    from fakeprovider.replay.answer import RecordedAnswer
+    from fakeprovider.replay.cassette import Exchange
 
 NO_PARAMS: Mapping[str, str] = {}
 
@@ -170,6 +175,11 @@ class ChatDialect(Dialect):
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The frame(s) that end the stream `render_sse(req, …, meta)` began with `error`."""
         raise NotImplementedError
+
+    def read_answer(self, exchange: Exchange) -> RecordedAnswer:
+        """A recorded 2xx answer of this surface (whole body or stream events) as neutral
+        events with their recorded offsets, finish, usage and ids (`fakeprovider.replay`)."""
+        raise NotImplementedError(f"replaying {self.api} answers")
 
 
 class EmbeddingsDialect(Dialect):
