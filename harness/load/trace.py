@@ -22,7 +22,7 @@ import csv
 import math
 import sys
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +37,6 @@ TraceFormat = Literal["csv", "ledger", "cassette"]
 MAX_ARRIVALS = 1_000_000  # arrivals a trace may hold (rows, ledger calls, exchanges)
 MAX_TRACE_BYTES = 256 * 1024 * 1024  # a CSV or ledger file
 MAX_VALUE_CHARS = 100_000  # one template value
-_INTERN_CHARS = 64  # values this short are shared between rows (tenants, models, routes)
 # Ledger fields offered as template values, and where each comes from.
 LEDGER_COLUMNS = (
     "api", "model", "stream", "route", "feature", "tenant", "input_tokens", "output_tokens",
@@ -191,11 +190,21 @@ class _Builder:
         self.lines: array[int] = array("q")
         self.files: list[str] | None = None
 
-    def add(self, t: float, row: tuple[Value, ...], line: int) -> None:
+    def add(self, t: float, row: Sequence[Value], line: int) -> None:
         if len(self.times) >= MAX_ARRIVALS:
             raise TraceError(f"{self.where(line)}: more than the {MAX_ARRIVALS:,} arrivals a trace may hold")
+        present = [v for v in row if v is not None]
+        longest = max(map(len, present), default=0)
+        if longest > MAX_VALUE_CHARS:
+            raise TraceError(
+                f"{self.where(line)}: a value of {longest:,} characters; at most {MAX_VALUE_CHARS:,}"
+            )
         self.times.append(t)
-        self.rows.append(tuple(_value(v, self, line) for v in row))
+        # Interned: a million rows of a few tenants and models share their strings.
+        if len(present) == len(row):
+            self.rows.append(tuple(map(sys.intern, present)))
+        else:
+            self.rows.append(tuple(None if v is None else sys.intern(v) for v in row))
         self.lines.append(line)
 
     def where(self, line: int) -> str:
@@ -212,16 +221,6 @@ class _Builder:
             first = times[0]
             times = array("d", (t - first for t in times))
         return Trace(self.source, self.format, self.columns, times, rows, lines, self.files)
-
-
-def _value(v: Value, builder: _Builder, line: int) -> Value:
-    if v is None:
-        return None
-    if len(v) > MAX_VALUE_CHARS:
-        raise TraceError(
-            f"{builder.where(line)}: a value of {len(v):,} characters; at most {MAX_VALUE_CHARS:,}"
-        )
-    return sys.intern(v) if len(v) <= _INTERN_CHARS else v
 
 
 def _read_csv(f: Any, builder: _Builder) -> None:
@@ -248,7 +247,7 @@ def _read_csv(f: Any, builder: _Builder) -> None:
                 raise TraceError(
                     f"{builder.source}: line {line}: {len(row)} fields, but the header has {len(names)}"
                 )
-            builder.add(_seconds(row[at], builder, line), tuple(row[:at] + row[at + 1 :]), line)
+            builder.add(_seconds(row[at], builder, line), row[:at] + row[at + 1 :], line)
     except csv.Error as e:
         raise TraceError(f"{builder.source}: line {reader.line_num}: not CSV: {e}") from None
 

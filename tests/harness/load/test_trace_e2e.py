@@ -152,3 +152,8 @@ def test_validate_refuses_a_bad_trace_naming_the_experiment_the_trace_and_the_li
     assert cli.main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"{path}: " + says.format(trace=tmp_path / "t.csv")), err
+
+
+def test_the_trace_replay_example_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parents[3] / "examples" / "trace-replay" / "replay.yaml"
+    assert cli.main(["validate", str(example)]) == 0, capsys.readouterr().err
