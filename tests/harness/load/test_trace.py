@@ -15,11 +15,12 @@ from fakeprovider.replay.cassette import (
     RecordedRequest,
     RecordedResponse,
 )
-from harness.experiment.model import Load, RequestSpec
+from harness.experiment.model import Experiment, Load, RequestSpec
 from harness.experiment.templates import RequestFactory, TemplateError
 from harness.load import trace as trace_module
 from harness.load.open_loop import schedule
 from harness.load.trace import TraceError, detect_format, read_trace
+from harness.run.phases import scaled
 
 
 def _csv(tmp_path: Path, text: str, name: str = "trace.csv") -> Path:
@@ -253,3 +254,16 @@ def test_trace_in_a_template_is_refused_where_it_cannot_be_checked(
     with pytest.raises(TemplateError) as e:
         RequestFactory(spec, 0, allow_trace=allow)
     assert (e.value.field, e.value.problem) == ("target.request.json.t", problem)
+
+
+def test_a_time_scaled_run_replays_the_trace_in_proportion() -> None:
+    exp = Experiment.model_validate(
+        {
+            "title": "t",
+            "target": {"url": "http://127.0.0.1:9", "request": {"path": "/x"}},
+            "load": {"mode": "trace", "file": "/traces/a.csv", "speed": 1.5},
+            "phases": [{"name": "p", "duration_s": 4}],
+        }
+    )
+    half = scaled(exp, 0.5)
+    assert (half.duration_s, half.load.speed, half.load.file) == (2.0, 3.0, "/traces/a.csv")
