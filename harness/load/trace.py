@@ -9,7 +9,8 @@ A trace is a list of arrivals, each a time in seconds and the template values of
   writes it: one call per line, its arrival `ts_start`, times made relative to the earliest call;
   retries (`attempt` > 1) are left out, since the route under test makes its own;
 - a cassette directory (`rehearse record --cassette DIR`): one arrival per exchange at its
-  `recorded_at`, relative to the earliest.
+  `recorded_at`, relative to the earliest; an SDK's retries (`x-stainless-retry-count` > 0)
+  are left out, as the ledger's are.
 
 Arrivals are sorted by time (a stable sort: ties keep the file's order), so a log written as
 calls ended still replays in the order they began; request `seq` is the arrival's place in
@@ -314,6 +315,8 @@ def _read_cassette(directory: Path) -> Trace:
                     f"{path}: recorded_at: expected an ISO 8601 time, got {x.recorded_at!r}"
                 ) from None
             headers = x.request.headers
+            if headers.get("x-stainless-retry-count", "0") not in ("", "0"):
+                continue  # an SDK's retry (the official SDKs count them): not a new arrival
             body = x.request.body
             metadata = body.get("metadata") if isinstance(body, dict) else None
             tags = {
@@ -328,8 +331,8 @@ def _read_cassette(directory: Path) -> Trace:
             builder.add(at, row, index)
     except CassetteError as e:
         raise TraceError(str(e)) from None
-    if not builder.files:
-        raise TraceError(f"{directory}: a cassette with no exchanges (*.json files)")
+    if not builder.times:
+        raise TraceError(f"{directory}: a cassette with no exchanges (*.json files) to replay")
     return builder.build(relative=True)
 
 
