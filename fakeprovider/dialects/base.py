@@ -9,7 +9,8 @@ its provider's bytes; serving, faults, quotas and the ledger never name a provid
 - Answer (`ChatDialect`): `new_meta`, then `render_body` (`render_json` as bytes) or
   `render_sse` (timed `Chunk`s, paced by serving); `stream_error` is the mid-stream error frame
   (given the stream's request and meta, which a numbered stream continues) and
-  `mid_stream_error` the error a provider fails with mid-answer.
+  `mid_stream_error` the error a provider fails with mid-answer; `keepalive` is what the protocol
+  sends to keep a silent stream open (a `stall` fault sends it), if it has such a thing.
 - Errors: `error_status`, `error_message` (the words, also the ledger's), `error_body`, `error_headers`
   (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
 - Models: `model_json` (given the catalogue entry), `model_list` for `GET /v1/models[/{id}]`;
@@ -170,6 +171,11 @@ class ChatDialect(Dialect):
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The frame(s) that end the stream `render_sse(req, …, meta)` began with `error`."""
         raise NotImplementedError
+
+    def keepalive(self) -> bytes | None:
+        """What this protocol sends on an open stream that has nothing to say, so that proxies
+        and clients keep it open; None when the protocol has no such message."""
+        return None
 
 
 class EmbeddingsDialect(Dialect):
