@@ -48,12 +48,14 @@ class StallFault(FaultKind):
 
     def answer(self, ctx: FaultContext) -> Answer | None:
         p = self.params
-        assert isinstance(p, StallParams) and ctx.req is not None
+        assert isinstance(p, StallParams)
+        assert ctx.req is not None
         return None if ctx.req.stream else Hold(p.for_s)
 
     def transform(self, plan: Plan, ctx: FaultContext) -> Plan:
         p = self.params
-        assert isinstance(p, StallParams) and ctx.req is not None
+        assert isinstance(p, StallParams)
+        assert ctx.req is not None
         if not ctx.req.stream:
             return plan  # held back whole in `answer`
         after = min(p.after_tokens, plan.output_tokens)

@@ -21,7 +21,6 @@ from fakeprovider.serving.pacing import Progress, play_by_sleeping
 from fakeprovider.serving.transport import ConnectionCut, cut_connection
 from fakeprovider.state import ProviderState
 
-
 # A stall's last keep-alive interval that ends within this of its end is its end: no keep-alive
 # goes out a float's width before the stream resumes.
 _RESUME_SLACK_S = 1e-6
@@ -159,8 +158,8 @@ async def stall_stream(
 ) -> None:
     """Keep an open stream silent for the stall's time (for ever if it has none), but for the
     protocol's keep-alive every `keepalive_s` where it has one. Stalled time bills nothing."""
-    every = stall.keepalive_s if keepalive is not None else None
-    if every is None:
+    every = stall.keepalive_s
+    if every is None or keepalive is None:
         await hold(state, stall.seconds)
         return
     left = stall.seconds

@@ -7,6 +7,7 @@ on the real pacer, by what a client's read timeout makes of the silence, never b
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from typing import Any
@@ -79,7 +80,8 @@ def test_every_chat_surface_stalls_mid_stream_with_its_own_keepalive_then_comple
     keepalive = KEEPALIVE.get(api, SSE_COMMENT)
     if keepalive is None:  # no keep-alive in this protocol: one silent wait
         assert vt.slept == [pytest.approx(0.3)]
-        assert SSE_COMMENT not in resp.content and PING not in resp.content
+        assert SSE_COMMENT not in resp.content
+        assert PING not in resp.content
     else:  # a keep-alive every 0.1 s of the 0.3 s, none as it resumes
         assert vt.slept == [pytest.approx(0.1)] * 3
         pings_of_a_whole_stream = 1 if api == "anthropic.messages" else 0
@@ -102,7 +104,7 @@ def test_openai_sdk_reads_a_stream_stalled_after_3_tokens_for_0_3_s_to_its_end()
                 finish = chunk.choices[0].finish_reason
         r = s.last()
     assert finish == "stop"
-    gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(arrivals)]
     assert max(range(len(gaps)), key=gaps.__getitem__) == 2  # the silence is after the 3rd token
     assert gaps[2] >= 0.25
     assert (r.outcome, r.status, r.finish_reason) == ("ok", 200, "stop")
@@ -135,13 +137,15 @@ def test_an_endless_stall_sends_keepalives_until_the_client_gives_up() -> None:
     with serve(_stall(after_tokens=3, keepalive_s=0.05)) as s:
         path, body, _ = STREAMS["openai.chat"]
         received = b""
-        with httpx2.Client(base_url=s.url, timeout=2.0) as client:
-            with client.stream("POST", path, json=body) as resp:
-                assert resp.status_code == 200
-                for data in resp.iter_raw():
-                    received += data
-                    if received.count(SSE_COMMENT) >= 4:
-                        break  # the caller's own patience: it leaves
+        with (
+            httpx2.Client(base_url=s.url, timeout=2.0) as client,
+            client.stream("POST", path, json=body) as resp,
+        ):
+            assert resp.status_code == 200
+            for data in resp.iter_raw():
+                received += data
+                if received.count(SSE_COMMENT) >= 4:
+                    break  # the caller's own patience: it leaves
         r = s.last()
     assert b"[DONE]" not in received
     assert received.index(SSE_COMMENT) > received.index(b'"content":"')  # after the first tokens
@@ -184,7 +188,8 @@ def test_a_stall_of_a_whole_answer_holds_it_for_for_s_then_sends_it(stream: bool
     assert math.isclose(sum(vt.slept), 30)
     assert vt.slept == ([30.0] if not stream else [10.0, 10.0, 10.0])  # keep-alives only on a stream
     assert (r.status, r.outcome, r.stream) == (200, "ok", stream)
-    assert r.ttft_ms is not None and r.ttft_ms >= 30_000
+    assert r.ttft_ms is not None
+    assert r.ttft_ms >= 30_000
 
 
 def test_an_endless_stall_of_a_whole_answer_is_a_hang_the_sdk_times_out() -> None:
