@@ -12,6 +12,7 @@ import yaml
 from rich.console import Console
 
 from fakeprovider import FakeProviderThread
+from harness import cli
 from harness.errors import InvalidRoutes
 from harness.report.journal import read_journal
 from harness.routes.load import load_routes
@@ -119,3 +120,15 @@ def test_rehearse_runs_a_trace_rehearsal_against_the_sampleapp(tmp_path: Path) -
     assert [r.scheduled_s for r in run.requests] == pytest.approx(expected, abs=1e-9)
     tenant_of = {call.request_id: call.tags.get("tenant") for call in run.ledger}
     assert [tenant_of.get(r.id) for r in run.requests] == [TENANTS[i % 2] for i in range(len(run.requests))]
+
+
+def test_plan_and_rehearse_exit_2_on_a_missing_trace_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = set_field(complete_spec(), "rehearsal.load", {"mode": "trace", "file": "gone.csv"})
+    routes = write_spec(tmp_path / "routes.yaml", data)
+    assert cli.main(["plan", str(routes), "-o", str(tmp_path / "plan")]) == 2
+    assert f"{routes}: rehearsal.load.file: {tmp_path / 'gone.csv'}: no such trace" in capsys.readouterr().err
+    assert rehearse(routes, RunOptions(), out_dir=tmp_path / "plan", console=Console(record=True)) == 2
+    assert "no such trace file" in capsys.readouterr().err
+    assert not (tmp_path / "plan").exists()
