@@ -42,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--control-token", help="require this bearer token on /control and /metrics")
 
+    record = sub.add_parser(
+        "record", help="a proxy in front of a real provider that records every exchange into a cassette"
+    )
+    record.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the provider to forward to, e.g. https://api.openai.com",
+    )
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    record.add_argument("--port", type=_port, default=0, help="port; 0 picks a free one (default 0)")
+    record.add_argument(
+        "--cassette", type=Path, required=True, metavar="DIR", help="write one JSON file per exchange here"
+    )
+
     sample = sub.add_parser("sample-app", help="run the bundled sampleapp (LLM routes) against a provider")
     sample.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one (default 8080)")
     from sampleapp.cli import add_arguments as sample_app_arguments
@@ -131,6 +146,21 @@ def _toxiproxy(host: str, port: int, seed: int | None) -> int:
     return 0
 
 
+def _record(upstream: str, host: str, port: int, cassette: Path) -> int:
+    from fakeprovider.replay.recorder import Recorder, RecorderError
+    from fakeprovider.threaded import serve_forever
+
+    _warn_if_exposed("record", host, "the proxy, which forwards their calls with your credentials")
+    try:
+        asyncio.run(serve_forever(Recorder(upstream, cassette, host, port)))
+    except RecorderError as e:
+        print(f"rehearse record: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def _validate(paths: list[Path]) -> int:
     from harness.errors import InvalidExperiment
     from harness.experiment.load import experiment_files, load_experiment
@@ -203,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         return routes_main(args)
     if args.command == "toxiproxy":
         return _toxiproxy(args.host, args.port, args.seed)
+    if args.command == "record":
+        return _record(args.upstream, args.host, args.port, args.cassette)
     if args.command == "run":
         time_scale = _time_scale(args.time_scale)
         if time_scale is None:

@@ -349,7 +349,9 @@ class Recorder(StartStop):
             self.warn(f"{e}: recording stopped, still proxying")
         except OSError as e:
             self.recording = False
-            self.warn(f"cannot write to {self.cassette}: {e.strerror or e}: recording stopped, still proxying")
+            self.warn(
+                f"cannot write to {self.cassette}: {e.strerror or e}: recording stopped, still proxying"
+            )
 
 
 def _request_body(body: bytes) -> Any:
