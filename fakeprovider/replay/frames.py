@@ -29,28 +29,34 @@ def json_or_text(text: str) -> Any:
 
 def sse_events(chunks: Iterable[Chunk]) -> list[RecordedEvent]:
     """The SSE events of a stream. An event is stamped when the blank line ending it arrived; a
-    comment when its line did. Lines end in `\\n` or `\\r\\n`; `id:` and `retry:` are not kept.
+    comment when its line did. Lines end in `\n` or `\r\n`; `id:` and `retry:` are not kept.
     An event the stream ended without finishing (no blank line) is kept: it is what arrived."""
     events: list[RecordedEvent] = []
-    name: str | None = None
-    data: list[str] = []
     rest = b""
     t_ms = 0.0
+    for t_ms, chunk in chunks:
+        buf = rest + chunk
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n")
+        blocks = buf.split(b"\n\n")
+        rest = blocks.pop()
+        for block in blocks:
+            if block.startswith(b"data: ") and b"\n" not in block:  # most events: one data line
+                events.append(RecordedEvent(t_ms, None, json_or_text(block[6:].decode("utf-8", "replace"))))
+            elif block:
+                _block(block, t_ms, events)
+    if rest.strip(b"\r\n"):
+        _block(rest.strip(b"\r\n"), t_ms, events)
+    return events
 
-    def dispatch() -> None:
-        nonlocal name
-        if data or name is not None:
-            events.append(RecordedEvent(t_ms, name, json_or_text("\n".join(data)) if data else None))
-        name = None
-        data.clear()
 
-    def take(raw: bytes) -> None:
-        nonlocal name
-        line = raw.decode("utf-8", "replace").removesuffix("\r")
-        if not line:
-            dispatch()
-            return
-        field, colon, value = line.partition(":")
+def _block(block: bytes, t_ms: float, events: list[RecordedEvent]) -> None:
+    """One event's lines (no blank line among them): its comments, then the event if it has a
+    name or data."""
+    name: str | None = None
+    data: list[str] = []
+    for raw in block.split(b"\n"):
+        field, colon, value = raw.decode("utf-8", "replace").partition(":")
         if colon and value.startswith(" "):
             value = value[1:]
         if not field:
@@ -59,16 +65,8 @@ def sse_events(chunks: Iterable[Chunk]) -> list[RecordedEvent]:
             data.append(value)
         elif field == "event":
             name = value
-
-    for t_ms, chunk in chunks:
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        for raw in lines:
-            take(raw)
-    if rest:
-        take(rest)
-    dispatch()
-    return events
+    if data or name is not None:
+        events.append(RecordedEvent(t_ms, name, json_or_text("\n".join(data)) if data else None))
 
 
 def eventstream_events(chunks: Iterable[Chunk]) -> list[RecordedEvent]:

@@ -60,7 +60,8 @@ def test_a_corrupt_frame_is_refused_by_its_crc() -> None:
         Decoder().feed(bad)
     events = eventstream_events([(1.0, good), (2.0, bad)])
     assert events[0].event == "messageStop"
-    assert events[1].comment is not None and "CRC" in events[1].comment
+    assert events[1].comment is not None
+    assert "CRC" in events[1].comment
 
 
 def test_header_types_other_than_strings_are_read() -> None:

@@ -108,7 +108,8 @@ def assert_stream_timed(x: Exchange) -> None:
     events = x.response.events
     assert events
     times = [e.t_ms for e in events]
-    assert times == sorted(times) and times[0] > 0
+    assert times == sorted(times)
+    assert times[0] > 0
     assert x.response.end_ms >= times[-1]
 
 
@@ -177,7 +178,8 @@ def test_openai_responses_stream_and_embeddings(upstream: FakeProviderThread, re
     assert (responses.api, responses.stream) == ("openai.responses", True)
     assert_stream_timed(responses)
     names = [e.event for e in responses.response.events or ()]
-    assert names[0] == "response.created" and names[-1] == "response.completed"
+    assert names[0] == "response.created"
+    assert names[-1] == "response.completed"
     assert (embeddings.api, embeddings.model, embeddings.stream) == (
         "openai.embeddings",
         "text-embedding-3-small",
@@ -207,7 +209,8 @@ def test_anthropic_messages_plain_and_streamed(upstream: FakeProviderThread, rec
     assert (stream.api, stream.stream) == ("anthropic.messages", True)
     assert_stream_timed(stream)
     names = [e.event for e in stream.response.events or ()]
-    assert names[0] == "message_start" and names[-1] == "message_stop"
+    assert names[0] == "message_start"
+    assert names[-1] == "message_stop"
 
 
 def test_gemini_generate_and_stream_name_the_model_of_the_path(
@@ -265,7 +268,8 @@ def test_bedrock_converse_stream_is_decoded_into_its_events(
     assert x.request.headers["authorization"] == REDACTED
     assert_stream_timed(x)
     events = x.response.events or ()
-    assert events[0].event == "messageStart" and events[-1].event == "metadata"
+    assert events[0].event == "messageStart"
+    assert events[-1].event == "metadata"
     assert "".join(e.data["delta"]["text"] for e in events if e.event == "contentBlockDelta") == streamed(
         upstream.url
     )
@@ -295,7 +299,8 @@ def test_an_unreachable_upstream_is_a_502_naming_it(tmp_path: Path) -> None:
         assert e.value.code == 502
         error = json.loads(e.value.read())["error"]
         e.value.close()
-        assert error["type"] == "upstream_unreachable" and f"127.0.0.1:{port}" in error["message"]
+        assert error["type"] == "upstream_unreachable"
+        assert f"127.0.0.1:{port}" in error["message"]
         assert r.exchanges() == []
         assert "cannot reach the upstream" in r.log.getvalue()
 
