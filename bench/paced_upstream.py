@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 
 from aiohttp import web
@@ -50,10 +51,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--pace-ms", type=float, default=10.0)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.port, args.events, args.pace_ms / 1000))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
