@@ -1,20 +1,25 @@
-"""What `rehearse record` costs a caller: the same load direct and through the recording proxy.
+"""What `rehearse record` costs a caller: the same load direct, through a bare aiohttp proxy
+(`bare_proxy.py`, the baseline: forwards, records nothing) and through the recorder.
 
 (a) Added latency per streamed event. `paced_upstream.py` streams chat chunks at a known pace,
 each stamped with the wall clock just before it was written; the client reads with kernel
 receive timestamps (`rawclient.StampedConnection`), so each event's delay is `received - sent`,
-whatever the client's own loop is doing. The figure is the proxy's delay quantiles minus the
-direct ones (goal: p99 at most 1 ms per event).
+whatever the client's own loop is doing. The figure is the recorder's delay quantiles minus the
+direct ones (goal: p99 at most 1 ms per event), and minus the bare proxy's (what recording adds
+to the hop itself).
 
-(b) Throughput. `rehearse serve --latency none` (answers to the 50-token cap) as the upstream,
-requests/s of `chat` and `stream` direct and through the recorder, and their ratio (goal: at
-least 0.8), with the recorder's CPU per request.
+(b) Throughput at the upstream's pace: `--wide` paced streams at a time, streams/s direct and
+through the recorder (goal: a ratio of at least 0.8, the recorder keeps up).
 
-    python bench/recorder_overhead.py            # 5 s windows, 400 paced streams
-    python bench/recorder_overhead.py --quick    # 2 s windows, 80 paced streams
+(c) Saturation, no goal: `rehearse serve --latency none` (answers to the 50-token cap) as the
+upstream, requests/s of `chat` and `stream` for each target and the proxies' CPU per request:
+what a hop and a file per exchange cost when the upstream answers at once.
+
+    python bench/recorder_overhead.py            # 400 paced streams, 5 s windows
+    python bench/recorder_overhead.py --quick    # 80 paced streams, 2 s windows
 
 Linux only (`SO_TIMESTAMPNS`, `/proc`). Nothing is pinned: the client, the upstream and the
-recorder share the machine's cores as the scheduler sees fit.
+proxy share the machine's cores as the scheduler sees fit.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +73,8 @@ class Delays:
     delays_ms: list[float]  # received - sent, every event of every stream
     shared: int  # events whose receive time was a later event's (read together)
     errors: int
+    streams: int = 0  # answered with 200
+    seconds: float = 0.0
 
 
 async def paced_delays(url: str, streams: int, concurrency: int) -> Delays:
@@ -82,7 +91,7 @@ async def paced_delays(url: str, streams: int, concurrency: int) -> Delays:
             while left["n"] > 0:
                 left["n"] -= 1
                 resp = await conn.request(request)
-                if resp.status != 200:
+                if resp.status != 200 or b"[DONE]" not in resp.body:
                     out.errors += 1
                     continue
                 for chunk, received, shared in zip(resp.chunks, resp.times, resp.shared, strict=True):
@@ -92,7 +101,10 @@ async def paced_delays(url: str, streams: int, concurrency: int) -> Delays:
         finally:
             conn.close()
 
+    start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    out.seconds = time.perf_counter() - start
+    out.streams = streams - out.errors
     return out
 
 
@@ -134,79 +146,128 @@ def _delays_row(name: str, d: Delays) -> str:
     )
 
 
+def _proxies(upstream: Server, cassette: Path) -> tuple[Server, Server]:
+    """The bare proxy and the recorder in front of `upstream`, started."""
+    bare = Server(
+        "bare proxy", [sys.executable, str(ROOT / "bench" / "bare_proxy.py"), "--upstream", upstream.url]
+    )
+    bare.pin = False
+    bare.start()
+    recorder = recorder_server(upstream.url, cassette)
+    recorder.start()
+    return bare, recorder
+
+
+TARGETS = ("direct", "bare proxy", "recorder")
+
+
+def paced(args: argparse.Namespace, streams: int, cassette: Path) -> bool:
+    """(a) added latency per event and (b) throughput at the upstream's pace."""
+    upstream = upstream_server("paced", args.events, args.pace_ms)
+    proxies: tuple[Server, ...] = ()
+    delays = {t: Delays([], 0, 0) for t in TARGETS}
+    rates: dict[str, list[float]] = {t: [] for t in TARGETS}
+    errors = 0
+    try:
+        upstream.start()
+        proxies = _proxies(upstream, cassette)
+        urls = dict(zip(TARGETS, (upstream.url, proxies[0].url, proxies[1].url), strict=True))
+        for _ in range(args.rounds):  # alternated, so a drift in the machine's load hits each
+            for target, url in urls.items():
+                d = asyncio.run(paced_delays(url, streams, args.concurrency))
+                delays[target].delays_ms += d.delays_ms
+                delays[target].errors += d.errors
+            for target, url in urls.items():
+                d = asyncio.run(paced_delays(url, args.wide * 2, args.wide))
+                rates[target].append(d.streams / d.seconds)
+                errors += d.errors
+    finally:
+        for server in (*proxies, upstream):
+            server.stop()
+    print(
+        f"(a) added latency per event: {streams} streams x {args.rounds} round(s) of {args.events} "
+        f"events {args.pace_ms:g} ms apart, {args.concurrency} at a time"
+    )
+    for target in TARGETS:
+        print(_delays_row(target, delays[target]))
+
+    def added(target: str, base: str, q: float) -> float:
+        return percentile(delays[target].delays_ms, q) - percentile(delays[base].delays_ms, q)
+
+    added99 = added("recorder", "direct", 0.99)
+    verdict = "ok" if added99 <= TARGET_ADDED_P99_MS else "MISSED"
+    print(
+        f"  recorder vs direct: p50 +{added('recorder', 'direct', 0.5):.3f} ms, p99 +{added99:.3f} ms "
+        f"(goal p99 <= {TARGET_ADDED_P99_MS:g}: {verdict})"
+    )
+    print(
+        f"  recorder vs bare proxy: p50 +{added('recorder', 'bare proxy', 0.5):.3f} ms, "
+        f"p99 +{added('recorder', 'bare proxy', 0.99):.3f} ms (what recording adds to a hop)"
+    )
+    events_per_s = args.wide * 1000 / args.pace_ms
+    print(
+        f"(b) throughput at the upstream's pace: {args.wide} streams at a time "
+        f"({events_per_s:.0f} events/s), {args.wide * 2} streams each"
+    )
+    median = {t: statistics.median(rates[t]) for t in TARGETS}
+    ratio = median["recorder"] / median["direct"]
+    verdict = "ok" if ratio >= TARGET_RATIO else "MISSED"
+    print(
+        "  "
+        + "  ".join(f"{t} {median[t]:6.1f} streams/s" for t in TARGETS)
+        + f"  recorder/direct {ratio:.2f} (goal >= {TARGET_RATIO}: {verdict})  errors {errors}"
+    )
+    no_errors = not errors and not any(d.errors for d in delays.values())
+    return added99 <= TARGET_ADDED_P99_MS and ratio >= TARGET_RATIO and no_errors
+
+
+def saturation(args: argparse.Namespace, seconds: float, cassette: Path) -> bool:
+    """(c) requests/s against an upstream that answers at once: the cost of a hop and a file."""
+    upstream = upstream_server("provider", 0, 0)
+    proxies: tuple[Server, ...] = ()
+    ok = True
+    try:
+        upstream.start()
+        proxies = _proxies(upstream, cassette)
+        servers = dict(zip(TARGETS, (upstream, *proxies), strict=True))
+        print(
+            f"(c) saturation: {seconds:g} s windows, {args.concurrency} connections, "
+            "`rehearse serve --latency none` upstream (no goal: every answer at once)"
+        )
+        for workload in ("chat", "stream"):
+            got: dict[str, list[Rate]] = {t: [] for t in TARGETS}
+            for _ in range(args.rounds):
+                for target, server in servers.items():
+                    proxy = server if target != "direct" else None
+                    got[target].append(
+                        asyncio.run(rate(server.url, workload, seconds, args.concurrency, proxy))
+                    )
+            rps = {t: statistics.median(r.req_per_s for r in got[t]) for t in TARGETS}
+            cpu = {t: statistics.median(r.recorder_cpu_us_per_req or 0.0 for r in got[t]) for t in TARGETS}
+            errors = sum(r.errors for rs in got.values() for r in rs)
+            print(
+                f"  {workload:<7} "
+                + "  ".join(f"{t} {rps[t]:6.0f} req/s" for t in TARGETS)
+                + f"  recorder/direct {rps['recorder'] / rps['direct']:.2f}"
+                + f"  CPU µs/req: bare proxy {cpu['bare proxy']:.0f}, recorder {cpu['recorder']:.0f}"
+                + f"  errors {errors}"
+            )
+            ok = ok and errors == 0
+    finally:
+        for server in (*proxies, upstream):
+            server.stop()
+    return ok
+
+
 def run(args: argparse.Namespace, cassette: Path) -> int:
     streams = args.streams or (80 if args.quick else 400)
     seconds = args.seconds or (2.0 if args.quick else 5.0)
-    ok = True
     load1, load5, _ = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load1:.1f} (1 min) {load5:.1f} (5 min)")
-    # (a)
-    upstream = upstream_server("paced", args.events, args.pace_ms)
-    recorder = None
-    try:
-        upstream.start()
-        recorder = recorder_server(upstream.url, cassette / "paced")
-        recorder.start()
-        direct, proxied = Delays([], 0, 0), Delays([], 0, 0)
-        for _ in range(args.rounds):  # alternated, so a drift in the machine's load hits both
-            d = asyncio.run(paced_delays(upstream.url, streams, args.concurrency))
-            p = asyncio.run(paced_delays(recorder.url, streams, args.concurrency))
-            direct.delays_ms += d.delays_ms
-            proxied.delays_ms += p.delays_ms
-            direct.errors += d.errors
-            proxied.errors += p.errors
-    finally:
-        if recorder is not None:
-            recorder.stop()
-        upstream.stop()
-    print(
-        f"(a) added latency per event: {streams} streams x {args.rounds} round(s) of {args.events} events "
-        f"{args.pace_ms:g} ms apart, {args.concurrency} at a time"
-    )
-    print(_delays_row("direct", direct))
-    print(_delays_row("recorder", proxied))
-    added50 = percentile(proxied.delays_ms, 0.5) - percentile(direct.delays_ms, 0.5)
-    added99 = percentile(proxied.delays_ms, 0.99) - percentile(direct.delays_ms, 0.99)
-    verdict = "ok" if added99 <= TARGET_ADDED_P99_MS else "MISSED"
-    goal = f"goal p99 <= {TARGET_ADDED_P99_MS:g}: {verdict}"
-    print(f"  added: p50 {added50:.3f} ms, p99 {added99:.3f} ms ({goal})")
-    ok = ok and added99 <= TARGET_ADDED_P99_MS and not proxied.errors
-    # (b)
-    upstream = upstream_server("provider", 0, 0)
-    recorder = None
-    try:
-        upstream.start()
-        recorder = recorder_server(upstream.url, cassette / "throughput")
-        recorder.start()
-        print(
-            f"(b) throughput: {seconds:g} s windows, {args.concurrency} connections, rehearse serve upstream"
-        )
-        for workload in ("chat", "stream"):
-            direct_rates, proxied_rates = [], []
-            for _ in range(args.rounds):
-                direct_rates.append(
-                    asyncio.run(rate(upstream.url, workload, seconds, args.concurrency, None))
-                )
-                proxied_rates.append(
-                    asyncio.run(rate(recorder.url, workload, seconds, args.concurrency, recorder))
-                )
-            d_rps = sorted(r.req_per_s for r in direct_rates)[len(direct_rates) // 2]
-            p_rps = sorted(r.req_per_s for r in proxied_rates)[len(proxied_rates) // 2]
-            cpu = sorted(r.recorder_cpu_us_per_req or 0.0 for r in proxied_rates)[len(proxied_rates) // 2]
-            errors = sum(r.errors for r in direct_rates + proxied_rates)
-            ratio = p_rps / d_rps
-            verdict = "ok" if ratio >= TARGET_RATIO else "MISSED"
-            print(
-                f"  {workload:<7} direct {d_rps:8.0f} req/s  recorder {p_rps:8.0f} req/s  ratio {ratio:.2f} "
-                f"(goal >= {TARGET_RATIO}: {verdict})  recorder CPU {cpu:6.0f} µs/req  errors {errors}"
-            )
-            ok = ok and ratio >= TARGET_RATIO and errors == 0
-    finally:
-        if recorder is not None:
-            recorder.stop()
-        upstream.stop()
-    written = sum(1 for _ in cassette.rglob("*.json"))
-    print(f"  exchanges recorded: {written}")
+    ok = paced(args, streams, cassette / "paced")
+    if not args.no_saturation:
+        ok = saturation(args, seconds, cassette / "saturation") and ok
+    print(f"  exchanges recorded: {sum(1 for _ in cassette.rglob('*.json'))}")
     return 0 if ok else 1
 
 
@@ -220,7 +281,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=50, help="events per paced stream (default 50)")
     parser.add_argument("--pace-ms", type=float, default=10.0, help="ms between paced events (default 10)")
     parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
-    parser.add_argument("--rounds", type=int, default=1, help="direct/recorder alternations (default 1)")
+    parser.add_argument("--wide", type=int, default=64, help="paced streams at a time for (b) (default 64)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternations of the targets (default 1)")
+    parser.add_argument("--no-saturation", action="store_true", help="skip (c)")
     return parser.parse_args(argv)
 
 

@@ -53,6 +53,9 @@ MAX_UPSTREAM_CONNECTIONS = 256  # the shared client's pool: calls beyond it wait
 MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a request body the proxy accepts (larger: 413)
 MAX_PENDING_WRITES = 256  # exchanges waiting for the writer; past it a finished call waits
 CONNECT_TIMEOUT_S = 10.0
+# While the writer thread holds the GIL, the event loop waits for it up to Python's switch
+# interval (5 ms by default): the recorder lowers it for its life, so a chunk waits at most this.
+SWITCH_INTERVAL_S = 0.0005
 SHUTDOWN_TIMEOUT_S = 0.5
 IDLE_TIMEOUT_S = 30.0
 # Hop-by-hop headers (RFC 9110 §7.6.1) and what the proxy sets itself: never forwarded.
@@ -142,6 +145,8 @@ class Recorder(StartStop):
         self._session: aiohttp.ClientSession | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._pending: set[asyncio.Future[None]] = set()
+        self._slots: asyncio.Semaphore | None = None  # MAX_PENDING_WRITES
+        self._switch_interval: float | None = None
 
     @property
     def url(self) -> str:
@@ -160,7 +165,10 @@ class Recorder(StartStop):
         return app
 
     async def start(self) -> None:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearsal-recorder")
+        self._slots = asyncio.Semaphore(MAX_PENDING_WRITES)
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=MAX_UPSTREAM_CONNECTIONS),
             timeout=aiohttp.ClientTimeout(total=None, connect=CONNECT_TIMEOUT_S),
@@ -207,6 +215,9 @@ class Recorder(StartStop):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     # --- the hot path ---------------------------------------------------------------------------
 
@@ -288,9 +299,9 @@ class Recorder(StartStop):
         end_ms: float,
     ) -> None:
         """Hand the exchange to the writer thread; wait only when `MAX_PENDING_WRITES` wait already."""
-        while len(self._pending) >= MAX_PENDING_WRITES:
-            await asyncio.wait(set(self._pending), return_when=asyncio.FIRST_COMPLETED)
-        assert self._executor is not None
+        assert self._executor is not None and self._slots is not None
+        slots = self._slots
+        await slots.acquire()
         job = partial(
             self._write,
             surface,
@@ -309,6 +320,7 @@ class Recorder(StartStop):
         future = asyncio.get_running_loop().run_in_executor(self._executor, job)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
+        future.add_done_callback(lambda _: slots.release())
 
     # --- the writer thread ----------------------------------------------------------------------
 

@@ -1,0 +1,72 @@
+"""The least an aiohttp proxy can do, the baseline of `recorder_overhead.py`: every request
+forwarded to `--upstream` with one shared `ClientSession`, every answer chunk written back as it
+arrives; nothing parsed, nothing recorded."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+import aiohttp
+from aiohttp import web
+
+SKIP = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+def make_app(upstream: str) -> web.Application:
+    session: dict[str, aiohttp.ClientSession] = {}
+
+    async def open_session(app: web.Application) -> None:
+        session["s"] = aiohttp.ClientSession(auto_decompress=False)
+
+    async def close_session(app: web.Application) -> None:
+        await session["s"].close()
+
+    async def proxy(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in SKIP]
+        async with session["s"].request(
+            request.method, upstream + request.rel_url.raw_path_qs, headers=headers, data=body or None
+        ) as up:
+            response = web.StreamResponse(status=up.status)
+            for k, v in up.headers.items():
+                if k.lower() not in SKIP:
+                    response.headers.add(k, v)
+            if up.content_length is not None:
+                response.content_length = up.content_length
+            await response.prepare(request)
+            async for chunk in up.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    app = web.Application()
+    app.on_startup.append(open_session)
+    app.on_cleanup.append(close_session)
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    return app
+
+
+async def serve(upstream: str) -> None:
+    runner = web.AppRunner(make_app(upstream.rstrip("/")), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(f"listening on http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--upstream", required=True)
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.upstream))
+
+
+if __name__ == "__main__":
+    main()
