@@ -299,7 +299,8 @@ class Recorder(StartStop):
         end_ms: float,
     ) -> None:
         """Hand the exchange to the writer thread; wait only when `MAX_PENDING_WRITES` wait already."""
-        assert self._executor is not None and self._slots is not None
+        assert self._executor is not None
+        assert self._slots is not None
         slots = self._slots
         await slots.acquire()
         job = partial(

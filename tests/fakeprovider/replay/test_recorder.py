@@ -328,3 +328,29 @@ def test_a_cassette_that_cannot_be_made_is_refused_at_start(tmp_path: Path) -> N
     (tmp_path / "file").write_text("")
     with pytest.raises(RecorderError, match="cannot create"):
         RecorderThread("http://127.0.0.1:1", tmp_path / "file" / "cassette")
+
+
+CUT_SCENARIO = {
+    "answer_length": {"default": {"median_tokens": 100, "per_prompt_token": 0, "spread": 0}},
+    "faults": [
+        {"match": {"model": "gpt-4o"}, "fault": {"kind": "partial", "after_tokens": 5, "mode": "drop"}}
+    ],
+}
+
+
+def test_an_answer_the_upstream_cuts_is_cut_for_the_caller_and_recorded_as_far_as_it_came(
+    tmp_path: Path,
+) -> None:
+    with (
+        FakeProviderThread(latency="none", warm=False, scenario=CUT_SCENARIO) as cutting,
+        recording(cutting.url, tmp_path) as r,
+    ):
+        stream = oai(r.url).chat.completions.create(model="gpt-4o", messages=HI, stream=True)  # type: ignore[arg-type]
+        with pytest.raises(openai.APIError):
+            for _ in stream:
+                pass
+        [x] = r.exchanges()
+        events = x.response.events or ()
+        assert events
+        assert all(e.data != "[DONE]" for e in events)
+        assert "the upstream cut the answer" in r.log.getvalue()
