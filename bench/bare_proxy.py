@@ -10,6 +10,7 @@ import contextlib
 
 import aiohttp
 from aiohttp import web
+from paced_upstream import serve_app
 
 SKIP = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive"})
 
@@ -48,24 +49,12 @@ def make_app(upstream: str) -> web.Application:
     return app
 
 
-async def serve(upstream: str) -> None:
-    runner = web.AppRunner(make_app(upstream.rstrip("/")), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"listening on http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upstream", required=True)
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.upstream))
+        asyncio.run(serve_app(make_app(args.upstream.rstrip("/"))))
 
 
 if __name__ == "__main__":

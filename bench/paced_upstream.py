@@ -33,8 +33,9 @@ def make_app(events: int, pace_s: float) -> web.Application:
     return app
 
 
-async def serve(port: int, events: int, pace_s: float) -> None:
-    runner = web.AppRunner(make_app(events, pace_s), access_log=None)
+async def serve_app(app: web.Application, port: int = 0) -> None:
+    """Serve `app` on 127.0.0.1 until cancelled, printing the `listening on` line first."""
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--pace-ms", type=float, default=10.0)
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.port, args.events, args.pace_ms / 1000))
+        asyncio.run(serve_app(make_app(args.events, args.pace_ms / 1000), args.port))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fakeprovider.threaded import AsyncServer
 
 DESCRIPTION = (
     "Rehearse LLM-backed routes before release: a fake model provider that fails on purpose, load "
@@ -130,35 +135,34 @@ def _warn_if_exposed(command: str, host: str, what: str) -> None:
         )
 
 
-def _toxiproxy(host: str, port: int, seed: int | None) -> int:
-    from harness.network.errors import NetworkError
-    from harness.network.server import ToxiproxyServer, serve_forever
-
-    _warn_if_exposed("toxiproxy", host, "its API, which can make and change proxies")
+def _serve_until_stopped(command: str, make: Callable[[], AsyncServer], errors: type[Exception]) -> int:
+    """Run the server `make` builds until SIGINT or SIGTERM; `errors` (bad input, a port in use,
+    raised building or starting it) are said on stderr with exit status 2."""
+    from fakeprovider.threaded import serve_forever
 
     try:
-        asyncio.run(serve_forever(ToxiproxyServer(host, port, seed=seed)))
-    except NetworkError as e:
-        print(f"rehearse toxiproxy: {e}", file=sys.stderr)
+        asyncio.run(serve_forever(make()))
+    except errors as e:
+        print(f"rehearse {command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _toxiproxy(host: str, port: int, seed: int | None) -> int:
+    from harness.network.errors import NetworkError
+    from harness.network.server import ToxiproxyServer
+
+    _warn_if_exposed("toxiproxy", host, "its API, which can make and change proxies")
+    return _serve_until_stopped("toxiproxy", lambda: ToxiproxyServer(host, port, seed=seed), NetworkError)
 
 
 def _record(upstream: str, host: str, port: int, cassette: Path) -> int:
     from fakeprovider.replay.recorder import Recorder, RecorderError
-    from fakeprovider.threaded import serve_forever
 
     _warn_if_exposed("record", host, "the proxy, which forwards their calls with your credentials")
-    try:
-        asyncio.run(serve_forever(Recorder(upstream, cassette, host, port)))
-    except RecorderError as e:
-        print(f"rehearse record: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return _serve_until_stopped("record", lambda: Recorder(upstream, cassette, host, port), RecorderError)
 
 
 def _validate(paths: list[Path]) -> int:

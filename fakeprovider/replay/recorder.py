@@ -13,7 +13,6 @@ proxied and recorded too, as `api: "passthrough"`.
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 import sys
 import time
@@ -46,7 +45,7 @@ from fakeprovider.replay.cassette import (
 )
 from fakeprovider.replay.frames import Chunk, eventstream_events, json_or_text, sse_events
 from fakeprovider.surfaces import SURFACES, Surface, model_named
-from fakeprovider.threaded import ServerThread, StartStop
+from fakeprovider.threaded import ServerThread, StartStop, listen_error
 
 PASSTHROUGH = "passthrough"  # the `api` of a path no surface declares
 MAX_UPSTREAM_CONNECTIONS = 256  # the shared client's pool: calls beyond it wait for a connection
@@ -189,10 +188,7 @@ class Recorder(StartStop):
         except OSError as e:
             await runner.cleanup()
             await self._close_clients()
-            where = f"cannot listen on {self.host}:{self.port}"
-            if e.errno == errno.EADDRINUSE:
-                raise RecorderError(f"{where}: the port is in use") from None
-            raise RecorderError(f"{where}: {e.strerror or e}") from None
+            raise RecorderError(listen_error(e, self.host, self.port)) from None
         self._runner = runner
         self.port = int(runner.addresses[0][1])
 
