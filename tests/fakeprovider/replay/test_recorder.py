@@ -354,3 +354,29 @@ def test_an_answer_the_upstream_cuts_is_cut_for_the_caller_and_recorded_as_far_a
         assert events
         assert all(e.data != "[DONE]" for e in events)
         assert "the upstream cut the answer" in r.log.getvalue()
+
+
+def test_azure_deployments_and_stored_responses_are_recorded_under_their_surfaces(
+    upstream: FakeProviderThread, rec: Recording
+) -> None:
+    azure = opened(
+        openai.AzureOpenAI(azure_endpoint=rec.url, api_version="2024-10-21", api_key=KEY, max_retries=0)
+    )
+    answer = azure.chat.completions.create(model="gpt-4o-mini", messages=HI)  # type: ignore[arg-type]
+    assert answer.choices[0].message.content
+    client = oai(rec.url)
+    created = client.responses.create(model="gpt-4o-mini", input="Say hello.")
+    assert client.responses.retrieve(created.id).id == created.id
+    client.responses.delete(created.id)
+    chat, post, get, delete = rec.exchanges()
+    assert (chat.api, chat.model) == ("azure.chat", "gpt-4o-mini")
+    assert chat.request.path == "/openai/deployments/gpt-4o-mini/chat/completions"
+    assert chat.request.query == {"api-version": "2024-10-21"}
+    assert chat.request.headers["api-key"] == REDACTED
+    assert [x.api for x in (post, get, delete)] == [
+        "openai.responses",
+        "openai.responses.get",
+        "openai.responses.delete",
+    ]
+    assert get.request.method == "GET"
+    assert get.response.body["id"] == created.id
