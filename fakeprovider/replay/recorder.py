@@ -361,6 +361,8 @@ class Recorder(StartStop):
             self.warn(
                 f"cannot write to {self.cassette}: {e.strerror or e}: recording stopped, still proxying"
             )
+        except Exception as e:  # a bug of ours in one exchange: said, and the proxy goes on
+            self.warn(f"{method} {path}: not recorded: {e!r}")
 
 
 def _request_body(body: bytes) -> Any:
