@@ -104,12 +104,12 @@ def _read_stream(exchange: Exchange, builder: AnswerBuilder) -> RecordedAnswer:
         data = event.data
         if not isinstance(data, dict):
             continue  # `[DONE]`, a comment
-        if meta is None:
-            meta = meta_of(data)
         usage = usage_of(data.get("usage")) or usage
         choice = _first_choice(data)
         if choice is None:
-            continue
+            continue  # Azure's prompt-filter chunk (no id of its own), the usage chunk
+        if meta is None:
+            meta = meta_of(data)
         t = event.t_ms
         delta = choice.get("delta")
         if isinstance(delta, dict):
