@@ -63,7 +63,8 @@ def test_ignored_fields_and_key_order_do_not_change_the_match(tmp_path: Path) ->
         "stream_options": {"include_usage": True},
     }
     found = m.find("openai.chat", "gpt-4o", False, asked)
-    assert found is not None and found.response.body == {"n": 1}
+    assert found is not None
+    assert found.response.body == {"n": 1}
     assert m.find("openai.chat", "gpt-4o", True, asked) is None  # the stream flag is part of it
     assert m.find("openai.chat", "gpt-4o-mini", False, asked) is None
     assert m.find("openai.chat", "gpt-4o", False, {**asked, "temperature": 0.3}) is None
@@ -77,7 +78,8 @@ def test_recordings_of_one_key_are_served_in_order_and_cycle(tmp_path: Path) -> 
     assert [x.response.body["n"] for x in served if x is not None] == [0, 1, 2, 0, 1, 2, 0]
     m.rewind()
     first = m.find("openai.chat", "gpt-4o", False, body)
-    assert first is not None and first.response.body == {"n": 0}
+    assert first is not None
+    assert first.response.body == {"n": 0}
 
 
 def test_a_miss_names_the_nearest_recording_and_the_first_difference(tmp_path: Path) -> None:
@@ -92,9 +94,11 @@ def test_a_miss_names_the_nearest_recording_and_the_first_difference(tmp_path: P
     assert "000002-openai.chat-gpt-4o-" in nearest.describe()
     # Another model: the same body wins, and the message says the model differs.
     other = m.nearest("openai.chat", "gpt-4.1", False, near)
-    assert other is not None and other.difference == "model 'gpt-4o', not 'gpt-4.1'"
+    assert other is not None
+    assert other.difference == "model 'gpt-4o', not 'gpt-4.1'"
     missing = m.nearest("openai.chat", "gpt-4o", False, {"model": "gpt-4o", "messages": near["messages"]})
-    assert missing is not None and missing.difference == "temperature differs"
+    assert missing is not None
+    assert missing.difference == "temperature differs"
     assert Matcher(cassette(tmp_path / "empty")).nearest("openai.chat", None, False, {}) is None
 
 
@@ -117,7 +121,8 @@ def test_tokens_are_fitted_to_the_recorded_total_and_offsets_become_delays() -> 
     assert sum(fit_tokens([1, 1, 1], 10)) == 10
     assert fit_tokens([0, 0], 3) in ([2, 1], [1, 2])
     delays, tail = offsets_to_delays([100, 150, 150, 300], 400, 2.0)
-    assert delays == [0.05, 0.025, 0.0, 0.075] and tail == 0.05
+    assert delays == [0.05, 0.025, 0.0, 0.075]
+    assert tail == 0.05
 
 
 def _chat() -> ChatDialect:
@@ -165,7 +170,8 @@ def test_a_chat_stream_with_tool_calls_reads_back_as_events() -> None:
     assert answer.offsets_ms == [10, 20, 30]
     assert answer.finish == "tool_calls"
     assert (answer.usage.input_tokens, answer.usage.cached_tokens, answer.usage.output_tokens) == (9, 2, 6)
-    assert answer.meta is not None and (answer.meta.response_id, answer.meta.created) == ("chatcmpl-1", 7)
+    assert answer.meta is not None
+    assert (answer.meta.response_id, answer.meta.created) == ("chatcmpl-1", 7)
 
 
 def test_a_whole_completion_reads_back_as_token_pieces_arriving_at_the_end() -> None:
@@ -183,5 +189,7 @@ def test_a_whole_completion_reads_back_as_token_pieces_arriving_at_the_end() -> 
     }
     answer = _chat().read_answer(exchange({"model": "gpt-4o"}, body))
     assert "".join(e.text for e in answer.events if isinstance(e, TextDelta)) == "Hello there, friend."
-    assert len(answer.events) > 1 and set(answer.offsets_ms) == {300.0}
-    assert sum(e.tokens for e in answer.events) == 5 and answer.finish == "length"
+    assert len(answer.events) > 1
+    assert set(answer.offsets_ms) == {300.0}
+    assert sum(e.tokens for e in answer.events) == 5
+    assert answer.finish == "length"

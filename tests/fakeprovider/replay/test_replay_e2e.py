@@ -128,7 +128,8 @@ def test_a_replayed_answer_is_byte_identical_to_the_recorded_one(
     with FakeProviderThread(latency="none", seed=2) as fresh:
         assert _post(fresh.url, path, body).content != cassette[1][case]
     record = replayed.state.ledger.records()[-1]
-    assert record.api == api and record.outcome == "ok"
+    assert record.api == api
+    assert record.outcome == "ok"
 
 
 def test_the_sdks_read_replayed_answers_and_the_ledger_bills_the_recorded_usage(
@@ -150,7 +151,9 @@ def test_the_sdks_read_replayed_answers_and_the_ledger_bills_the_recorded_usage(
             )
         )
         calls = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
-        assert calls and calls[0].function is not None and calls[0].function.name == "get_weather"
+        assert calls
+        assert calls[0].function is not None
+        assert calls[0].function.name == "get_weather"
         usage = chunks[-1].usage
         assert usage is not None
     plain, streamed = replayed.state.ledger.records()[-2:]
@@ -164,7 +167,9 @@ def test_the_sdks_read_replayed_answers_and_the_ledger_bills_the_recorded_usage(
     )  # gpt-4o's catalogue prices times the recorded tokens
     with httpx2.Client(base_url=replayed.url) as http:
         replay = http.get("/control/replay").json()["replay"]
-    assert replay["hits"] == 2 and replay["misses"] == 0 and replay["recordings"] == len(CASES)
+    assert replay["hits"] == 2
+    assert replay["misses"] == 0
+    assert replay["recordings"] == len(CASES)
 
 
 def test_a_miss_is_refused_in_the_surfaces_error_shape_naming_the_nearest(
@@ -175,15 +180,18 @@ def test_a_miss_is_refused_in_the_surfaces_error_shape_naming_the_nearest(
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Other."}])
     message = caught.value.message
     assert "No recorded openai.chat request matches" in message
-    assert "-openai.chat-gpt-4o-" in message and "messages.0.content differs" in message
+    assert "-openai.chat-gpt-4o-" in message
+    assert "messages.0.content differs" in message
     assert caught.value.code == "replay_miss"
     claude = anthropic.Anthropic(base_url=replayed.url, api_key="sk-ant", max_retries=0)
     with claude, pytest.raises(anthropic.BadRequestError) as refused:
         claude.messages.create(model="claude-sonnet-4", max_tokens=50, messages=HI)  # type: ignore[arg-type]
     assert refused.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
-    assert "nearest recording is" in refused.value.message and "surface openai." in refused.value.message
+    assert "nearest recording is" in refused.value.message
+    assert "surface openai." in refused.value.message
     record = replayed.state.ledger.records()[-1]
-    assert record.status == 400 and record.outcome == "error"
+    assert record.status == 400
+    assert record.outcome == "error"
 
 
 def test_a_miss_is_generated_by_default(cassette: tuple[Path, dict[str, bytes]]) -> None:
@@ -194,7 +202,8 @@ def test_a_miss_is_generated_by_default(cassette: tuple[Path, dict[str, bytes]])
                 model="gpt-4o", messages=[{"role": "user", "content": "Hm."}]
             )
         assert other.choices[0].message.content
-        assert p.state.replay is not None and p.state.replay.stats()["misses"] == 1
+        assert p.state.replay is not None
+        assert p.state.replay.stats()["misses"] == 1
 
 
 def test_faults_act_on_replayed_answers(cassette: tuple[Path, dict[str, bytes]]) -> None:
@@ -207,9 +216,11 @@ def test_faults_act_on_replayed_answers(cassette: tuple[Path, dict[str, bytes]])
         assert answer["choices"][0]["finish_reason"] == "length"
         assert answer["usage"]["completion_tokens"] == 2
         full = recorded["choices"][0]["message"]["content"]
-        assert full.startswith(answer["choices"][0]["message"]["content"]) and answer != recorded
+        assert full.startswith(answer["choices"][0]["message"]["content"])
+        assert answer != recorded
         record = p.state.ledger.records()[-1]
-        assert record.outcome == "partial" and record.output_tokens == 2
+        assert record.outcome == "partial"
+        assert record.output_tokens == 2
         assert record.input_tokens == recorded["usage"]["prompt_tokens"]
 
 
