@@ -16,7 +16,7 @@ import pytest
 
 from fakeprovider import FakeProviderThread
 from fakeprovider.clock import VirtualTime
-from fakeprovider.replay.cassette import CassetteWriter
+from fakeprovider.replay.cassette import CassetteWriter, Exchange, RecordedRequest, RecordedResponse
 from fakeprovider.server import ServerError
 from tests.fakeprovider.replay.taping import tape
 
@@ -263,3 +263,32 @@ def test_a_bad_cassette_is_refused_naming_the_file_and_field(tmp_path: Path) -> 
         FakeProviderThread(replay=tmp_path)
     with pytest.raises(ServerError, match="replay speed"):
         FakeProviderThread(replay=tmp_path, replay_speed=-1)
+
+
+def test_a_recorded_error_is_replayed_as_it_came(tmp_path: Path) -> None:
+    body = {"model": "gpt-4o", "messages": HI}
+    error = {
+        "error": {
+            "message": "Rate limit reached (recorded).",
+            "type": "requests",
+            "code": "rate_limit_exceeded",
+        }
+    }
+    CassetteWriter(tmp_path).write(
+        Exchange(
+            "openai.chat",
+            "gpt-4o",
+            False,
+            RecordedRequest("POST", "/v1/chat/completions", {}, {}, body),
+            RecordedResponse(429, {"retry-after": "7", "x-secret": "<redacted>"}, error, None, None, 40.0),
+        )
+    )
+    with replaying(tmp_path) as p:
+        resp = _post(p.url, "/v1/chat/completions", body)
+        assert resp.status_code == 429
+        assert resp.json() == error
+        assert resp.headers["retry-after"] == "7"
+        assert "x-secret" not in resp.headers
+        record = p.state.ledger.records()[-1]
+        assert (record.status, record.outcome) == (429, "error")
+        assert record.error == "Rate limit reached (recorded)."
