@@ -8,6 +8,7 @@ A chat dialect's `read_answer(exchange)` gives one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.generation import tokens
@@ -28,6 +29,20 @@ class RecordedAnswer:
     finish: FinishReason
     usage: Usage
     meta: ResponseMeta | None = None
+
+
+def openai_usage(data: Any, prompt: str, completion: str) -> Usage | None:
+    """An OpenAI `usage` object (chat's `prompt_tokens`/`completion_tokens`, the Responses API's
+    `input_tokens`/`output_tokens`, each with `…_details.cached_tokens`) as neutral usage, or
+    None when it has no counts."""
+    if not isinstance(data, dict):
+        return None
+    i, o = data.get(prompt), data.get(completion)
+    if not isinstance(i, int) or not isinstance(o, int):
+        return None
+    details = data.get(prompt + "_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return Usage(i, cached if isinstance(cached, int) else 0, o)
 
 
 def fit_tokens(counts: list[int], total: int) -> list[int]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.generation.plan import FinishReason
-from fakeprovider.replay.answer import AnswerBuilder, RecordedAnswer
+from fakeprovider.replay.answer import AnswerBuilder, RecordedAnswer, openai_usage
 
 if TYPE_CHECKING:
     from fakeprovider.replay.cassette import Exchange
@@ -34,14 +34,7 @@ def finish_of(value: Any, builder: AnswerBuilder) -> FinishReason:
 
 def usage_of(data: Any) -> Usage | None:
     """A chat completion's `usage` object as neutral usage, or None if it has none."""
-    if not isinstance(data, dict):
-        return None
-    prompt, completion = data.get("prompt_tokens"), data.get("completion_tokens")
-    if not isinstance(prompt, int) or not isinstance(completion, int):
-        return None
-    details = data.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    return Usage(prompt, cached if isinstance(cached, int) else 0, completion)
+    return openai_usage(data, "prompt_tokens", "completion_tokens")
 
 
 def meta_of(data: dict[str, Any]) -> ResponseMeta | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fakeprovider.dialects.base import Usage
 from fakeprovider.dialects.openai_responses.body import ResponsesMeta
 from fakeprovider.generation.plan import FinishReason
-from fakeprovider.replay.answer import AnswerBuilder, RecordedAnswer
+from fakeprovider.replay.answer import AnswerBuilder, RecordedAnswer, openai_usage
 
 if TYPE_CHECKING:
     from fakeprovider.replay.cassette import Exchange
@@ -25,14 +25,7 @@ _ENDS = frozenset({"response.completed", "response.incomplete", "response.failed
 
 
 def _usage(data: Any) -> Usage | None:
-    if not isinstance(data, dict):
-        return None
-    i, o = data.get("input_tokens"), data.get("output_tokens")
-    if not isinstance(i, int) or not isinstance(o, int):
-        return None
-    details = data.get("input_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    return Usage(i, cached if isinstance(cached, int) else 0, o)
+    return openai_usage(data, "input_tokens", "output_tokens")
 
 
 def _meta(response: dict[str, Any]) -> ResponsesMeta | None:
