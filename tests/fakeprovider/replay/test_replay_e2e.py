@@ -81,6 +81,18 @@ CASES: list[tuple[str, str, str, dict[str, Any]]] = [
         "/openai/deployments/gpt-4o/chat/completions" + AZURE,
         {"messages": HI, "stream": True},
     ),
+    (
+        "azure-responses-stream",
+        "azure.responses",
+        "/openai/v1/responses",
+        {"model": "gpt-4o", "input": "Say something.", "stream": True},
+    ),
+    (
+        "azure-embeddings",
+        "azure.embeddings",
+        "/openai/v1/embeddings",
+        {"model": "text-embedding-3-small", "input": "hi"},
+    ),
     ("embeddings", "openai.embeddings", "/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"}),
 ]
 
@@ -93,7 +105,7 @@ def cassette(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     raws: dict[str, bytes] = {}
     with FakeProviderThread(latency="none", seed=1) as p, httpx2.Client(base_url=p.url, timeout=10) as http:
         for name, api, path, body in CASES:
-            model = "gpt-4o" if api == "azure.chat" else None
+            model = "gpt-4o" if api == "azure.chat" else None  # the deployment, from the path
             headers = {"api-key": "secret"} if api.startswith("azure") else None
             raws[name] = tape(http, writer, api, path, body, model=model, headers=headers)[0]
     return directory, raws
