@@ -8,12 +8,14 @@ A chat dialect's `read_answer(exchange)` gives one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.generation import tokens
 from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.plan import FinishReason
+
+if TYPE_CHECKING:  # the dialects import this module: at run time it must not import them
+    from fakeprovider.dialects.base import ResponseMeta, Usage
 
 NOT_RECORDED = -1  # `Usage.input_tokens` of a recording without usage: the server counts the prompt
 
@@ -35,6 +37,8 @@ def openai_usage(data: Any, prompt: str, completion: str) -> Usage | None:
     """An OpenAI `usage` object (chat's `prompt_tokens`/`completion_tokens`, the Responses API's
     `input_tokens`/`output_tokens`, each with `…_details.cached_tokens`) as neutral usage, or
     None when it has no counts."""
+    from fakeprovider.dialects.base import Usage  # here: see the import above
+
     if not isinstance(data, dict):
         return None
     i, o = data.get(prompt), data.get(completion)
@@ -124,6 +128,8 @@ class AnswerBuilder:
     def build(
         self, finish: FinishReason, usage: Usage | None, end_ms: float, meta: ResponseMeta | None
     ) -> RecordedAnswer:
+        from fakeprovider.dialects.base import Usage  # here: see the imports above
+
         counts = self._counts
         if usage is None or -1 in counts:
             counts = [
