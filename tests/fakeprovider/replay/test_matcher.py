@@ -3,6 +3,8 @@ recording and its first difference, and `read_answer` of the OpenAI surfaces (no
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +195,11 @@ def test_a_whole_completion_reads_back_as_token_pieces_arriving_at_the_end() -> 
     assert set(answer.offsets_ms) == {300.0}
     assert sum(e.tokens for e in answer.events) == 5
     assert answer.finish == "length"
+
+
+@pytest.mark.parametrize("module", ["fakeprovider.replay.answer", "fakeprovider.replay.replayer"])
+def test_a_replay_module_imported_first_does_not_cycle_through_the_dialects(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
