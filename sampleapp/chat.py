@@ -4,6 +4,8 @@ The retry / fallback policy applies until the provider stream's first chunk; the
 headers go out and every content delta is forwarded at once. A stream that breaks afterwards
 ends with an `error` event (`stream_interrupted`) and a clean close, never a hang: text
 already shown cannot be taken back, but the caller must be able to tell it is incomplete.
+A stream that stalls (no content for `idle_timeout_s`) is such a break: the SDK's read timeout
+cannot see it when the provider sends keep-alives, which reset a read timeout but carry nothing.
 """
 
 from __future__ import annotations
@@ -98,9 +100,15 @@ class Chat:
         usage: dict[str, int] | None = None
         forwarded = False
         cut: str | None  # why the stream is incomplete, if it is
+        # Only progress (content, the finish, the usage) moves the idle guard on; `no_read_timeout`
+        # has none, and a stalled stream then lasts as long as the route's time.
+        idle = self.config.idle_timeout_s if self.llm.behaviour.guard_stalls else None
+        quiet = asyncio.timeout(idle)
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(max(0.0, deadline.remaining())):
+            async with asyncio.timeout(max(0.0, deadline.remaining())), quiet:
                 async for chunk in _chunks(opened):
+                    progressed = False
                     if chunk.usage is not None:
                         details = chunk.usage.prompt_tokens_details
                         usage = {
@@ -108,14 +116,23 @@ class Chat:
                             "output_tokens": chunk.usage.completion_tokens,
                             "cached_tokens": (details.cached_tokens or 0) if details else 0,
                         }
+                        progressed = True
                     for choice in chunk.choices:
                         if choice.delta.content:
                             await response.write(sse({"delta": choice.delta.content}))
-                            forwarded = True
+                            forwarded = progressed = True
                         if choice.finish_reason is not None:
                             finish = choice.finish_reason
+                            progressed = True
+                    if progressed and idle is not None:
+                        quiet.reschedule(loop.time() + idle)
         except (openai.APIError, TimeoutError) as e:
-            why = "the route's time ran out" if isinstance(e, TimeoutError) else f"{type(e).__name__}: {e}"
+            if quiet.expired():
+                why = f"stalled: no content for {idle:g} s"
+            elif isinstance(e, TimeoutError):
+                why = "the route's time ran out"
+            else:
+                why = f"{type(e).__name__}: {e}"
             cut = f"the model's stream broke off ({why})"
         else:
             cut = None if finish is not None else "the model's stream ended without finishing"

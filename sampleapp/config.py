@@ -68,6 +68,11 @@ class ExtractConfig(_Strict):
 
 class ChatConfig(_Strict):
     timeout_s: float = Field(default=30.0, gt=0)
+    idle_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="once streaming, this long with no content (keep-alives do not count) is a stall: cut it",
+    )
     max_input_tokens: int = Field(default=4000, ge=1)
     max_output_tokens: int = Field(default=300, ge=1)
 

@@ -34,6 +34,9 @@ class Flaw(StrEnum):
     """A chat stream cut upstream is relayed as if complete: no error event, a normal `done`."""
     NO_CACHE = "no_cache"
     """The /extract response cache is bypassed: every request calls the provider."""
+    NO_READ_TIMEOUT = "no_read_timeout"
+    """A chat stream that stalls after its first chunk is waited on for as long as the route's
+    timeout allows: no idle guard, so the caller's own timeout usually goes first."""
 
 
 KNOWN_FLAWS: tuple[str, ...] = tuple(f.value for f in Flaw)
@@ -67,6 +70,7 @@ class Behaviour:
     circuit_breaker: bool = True  # a breaker per model, shared by all requests
     signal_truncation: bool = True  # a stream cut upstream ends with an error event
     cache_responses: bool = True  # /extract answers reused for the same tenant and text
+    guard_stalls: bool = True  # a chat stream with no content for `idle_timeout_s` is cut, visibly
 
     @classmethod
     def of(cls, flaws: Iterable[str | Flaw] = ()) -> Behaviour:
@@ -81,4 +85,5 @@ class Behaviour:
             circuit_breaker=Flaw.NO_BREAKER not in found,
             signal_truncation=Flaw.SERVES_TRUNCATED not in found,
             cache_responses=Flaw.NO_CACHE not in found,
+            guard_stalls=Flaw.NO_READ_TIMEOUT not in found,
         )

@@ -9,7 +9,8 @@ its provider's bytes; serving, faults, quotas and the ledger never name a provid
 - Answer (`ChatDialect`): `new_meta`, then `render_body` (`render_json` as bytes) or
   `render_sse` (timed `Chunk`s, paced by serving); `stream_error` is the mid-stream error frame
   (given the stream's request and meta, which a numbered stream continues) and
-  `mid_stream_error` the error a provider fails with mid-answer.
+  `mid_stream_error` the error a provider fails with mid-answer; `keepalive` is what the protocol
+  sends to keep a silent stream open (a `stall` fault sends it), if it has such a thing.
 - Errors: `error_status`, `error_message` (the words, also the ledger's), `error_body`, `error_headers`
   (retry-after and the like), `quota_headers` (a quota's limit/remaining/reset headers).
 - Replay: `read_answer` reads a recorded answer (a cassette exchange) back as neutral events.
@@ -180,6 +181,11 @@ class ChatDialect(Dialect):
         """A recorded 2xx answer of this surface (whole body or stream events) as neutral
         events with their recorded offsets, finish, usage and ids (`fakeprovider.replay`)."""
         raise NotImplementedError(f"replaying {self.api} answers")
+
+    def keepalive(self) -> bytes | None:
+        """What this protocol sends on an open stream that has nothing to say, so that proxies
+        and clients keep it open; None when the protocol has no such message."""
+        return None
 
 
 class EmbeddingsDialect(Dialect):

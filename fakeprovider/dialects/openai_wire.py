@@ -100,6 +100,11 @@ def openai_message(error: ProviderError) -> str:
     return _quota_message(d)
 
 
+# What an OpenAI-family stream sends while it has nothing to say: an SSE comment, which the SDK's
+# decoder skips (lines that start with a colon carry no field).
+SSE_KEEPALIVE = b": keep-alive\n\n"
+
+
 def openai_error_json(error: ProviderError) -> dict[str, Any]:
     """OpenAI's error object: `{"error": {"message", "type", "param", "code"}}`."""
     d = error.detail

@@ -32,6 +32,17 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 Ending = Literal["complete", "drop", "reset", "error_event"]
 
 
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A pause in a streamed answer: once `after_tokens` output tokens went out (0: before the
+    first byte of the body), nothing but the protocol's keep-alive (every `keepalive_s`, where
+    the protocol has one) for `seconds` (None: until the caller leaves), then the rest."""
+
+    after_tokens: int
+    seconds: float | None
+    keepalive_s: float | None
+
+
 @dataclass(slots=True)
 class Plan:
     """What the provider will send, and when (`delays[i]` seconds before `events[i]`)."""
@@ -43,6 +54,7 @@ class Plan:
     tail_delay: float = 0.0  # before the finish, after the last event
     error: ProviderError | None = field(default=None)  # sent when ending == "error_event"
     cut: bool = False  # a fault cut the answer short: the ledger says `partial` (or `reset`)
+    stall: Stall | None = None  # a streamed answer paused part-way (the `stall` fault)
     # The text and token count of an all-text `events`, noted by `note_text`, and the list (and
     # its length) they describe: a plan given another list, or a new plan, sums afresh.
     _noted: tuple[list[Event], int, str, int] | None = field(

@@ -64,7 +64,7 @@ class Call:
     ttft_ms: float | None = None
     finish_reason: str | None = None
     error: str | None = None
-    holding: bool = False  # sending nothing on purpose (a hang): leaving now is a timeout
+    holding: bool = False  # sending nothing on purpose (a hang, a stall): leaving now is a timeout
     request_key: str = ""  # what identifies the request across its retries
     extra_headers: dict[str, str] | None = None  # e.g. rate-limit headers
     plan: Plan | None = None  # once built: what a caller leaving mid-generation is billed from
@@ -123,8 +123,9 @@ class Call:
         self.finish_reason = None
 
     def client_left(self) -> None:
-        """The caller went away mid-stream (the stream bills what it wrote)."""
-        self.outcome = "client_cancelled"
+        """The caller went away mid-stream (the stream bills what it wrote); during a stall, it
+        gave up waiting: a timeout, as for a hang."""
+        self.outcome = "timeout" if self.holding else "client_cancelled"
         self.finish_reason = None
 
     def broke(self, message: str) -> None:

@@ -1,5 +1,5 @@
-"""Sending a chat answer once its plan exists: whole or streamed, cut where the plan says, and
-how far it got: a drop bills the tokens already written (the `Call` keeps the bill).
+"""Sending a chat answer once its plan exists: whole or streamed, cut or stalled where the plan
+says, and how far it got: a drop bills the tokens already written (the `Call` keeps the bill).
 """
 
 from __future__ import annotations
@@ -12,13 +12,18 @@ from aiohttp import web
 
 from fakeprovider.dialects.base import ChatDialect, Chunk, ResponseMeta, Usage
 from fakeprovider.errors import ProviderError
-from fakeprovider.generation.plan import Plan
+from fakeprovider.generation.plan import Plan, Stall
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.direct import json_answer
+from fakeprovider.serving.gate import hold
 from fakeprovider.serving.pacing import Progress, play_by_sleeping
 from fakeprovider.serving.transport import ConnectionCut, cut_connection
 from fakeprovider.state import ProviderState
+
+# A stall's last keep-alive interval that ends within this of its end is its end: no keep-alive
+# goes out a float's width before the stream resumes.
+_RESUME_SLACK_S = 1e-6
 
 
 def internal_error_message(e: Exception) -> str:
@@ -78,15 +83,14 @@ async def send_stream(
     headers["Cache-Control"] = "no-cache"
     resp = web.StreamResponse(status=200, headers=headers)
     progress = Progress()
+    pacer = state.pacer()
+    transport = request.transport
 
     def first_content() -> None:
-        call.ttft_ms = elapsed_ms(call.m_start, now())
+        if call.ttft_ms is None:  # a stalled stream is played in two parts
+            call.ttft_ms = elapsed_ms(call.m_start, now())
 
-    try:
-        await resp.prepare(request)
-        pacer = state.pacer()
-        transport = request.transport
-        chunks = out.sse()
+    async def play(chunks: Iterator[Chunk]) -> None:
         # Real time: the loop's one pacer timer writes the chunks. An injected clock (tests'
         # virtual time) or an answer aiohttp does not chunk (HTTP/1.0) sleeps chunk by chunk.
         if (
@@ -98,6 +102,17 @@ async def send_stream(
             await pacer.play(chunks, transport, first_content, progress)
         else:
             await play_by_sleeping(chunks, resp, state.sleep, now, first_content, progress)
+
+    try:
+        await resp.prepare(request)
+        chunks = out.sse()
+        stall = plan.stall
+        if stall is not None:
+            await play(through_tokens(chunks, stall.after_tokens))
+            call.holding = True  # the caller giving up now is a timeout, as for a hang
+            await stall_stream(resp, state, stall, out.dialect.keepalive())
+            call.holding = False
+        await play(chunks)  # the rest, if stalled: its first chunk's delay counts from the stall's end
         if plan.ending == "error_event":
             if plan.tail_delay > 0:
                 await state.sleep(plan.tail_delay)
@@ -123,3 +138,36 @@ async def send_stream(
         return resp
     call.bill(progress.tokens)
     return resp
+
+
+def through_tokens(chunks: Iterator[Chunk], n: int) -> Iterator[Chunk]:
+    """`chunks` up to the one that brings the tokens written to `n` (none at all for 0), leaving
+    the rest in `chunks` (a plan's stall point is never past its last token)."""
+    if n <= 0:
+        return
+    written = 0
+    for chunk in chunks:
+        yield chunk
+        written += chunk.tokens
+        if written >= n:
+            return
+
+
+async def stall_stream(
+    resp: web.StreamResponse, state: ProviderState, stall: Stall, keepalive: bytes | None
+) -> None:
+    """Keep an open stream silent for the stall's time (for ever if it has none), but for the
+    protocol's keep-alive every `keepalive_s` where it has one. Stalled time bills nothing."""
+    every = stall.keepalive_s
+    if every is None or keepalive is None:
+        await hold(state, stall.seconds)
+        return
+    left = stall.seconds
+    while True:
+        step = every if left is None else min(every, left)
+        await state.sleep(step)
+        if left is not None:
+            left -= step
+            if left <= _RESUME_SLACK_S:
+                return
+        await resp.write(keepalive)  # raises once the caller has gone

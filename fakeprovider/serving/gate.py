@@ -65,12 +65,13 @@ async def answer_first(
         raise ConnectionCut
     if isinstance(answer, Hold):
         call.holding = True
-        await _hold(state, answer)
+        await hold(state, answer.seconds)
         call.holding = False
 
 
-async def _hold(state: ProviderState, hold: Hold) -> None:
-    if hold.seconds is None:
-        await asyncio.Event().wait()  # until the caller leaves (or the server stops)
+async def hold(state: ProviderState, seconds: float | None) -> None:
+    """Wait `seconds` on the provider's clock; None: until the caller leaves (or the server stops)."""
+    if seconds is None:
+        await asyncio.Event().wait()
     else:
-        await state.sleep(hold.seconds)
+        await state.sleep(seconds)

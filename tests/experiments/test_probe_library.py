@@ -35,6 +35,7 @@ CAUGHT_BY: dict[str, tuple[str, set[str]]] = {
     "no_breaker": ("circuit-breaker.yaml", {"breaker"}),
     "serves_truncated": ("truncated-stream.yaml", {"stream_integrity"}),
     "no_cache": ("response-cache.yaml", {"cache"}),
+    "no_read_timeout": ("stalled-stream.yaml", {"error_rate", "goodput"}),
 }
 # More probes that catch a flaw besides the one above: each SPEC §10 clause has a probe that
 # catches a flaw, and some flaws are caught by more than one.

@@ -143,3 +143,31 @@ async def test_a_caller_that_leaves_mid_stream_cancels_the_provider_stream(rig: 
         resp.close()
     [call] = await rig.settled(1)
     assert call.outcome == "client_cancelled"
+
+
+STALL_WITH_KEEPALIVES = {"kind": "stall", "after_tokens": 5, "keepalive_s": 0.05}  # for ever
+
+
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to stall part-way
+async def test_a_stream_stalled_behind_keepalives_is_cut_after_idle_timeout_s(rig: Rig) -> None:
+    await rig.fault(fault=STALL_WITH_KEEPALIVES)
+    async with rig.app({**QUICK, "routes": {"chat": {"idle_timeout_s": 0.3}}}) as app:
+        reply = await rig.post(app, "/chat", {"message": "hello"}, {"X-Request-Id": "r-stall"})
+    assert reply.status == 200
+    *deltas, (name, data) = events(reply)
+    assert deltas  # the text before the stall went out
+    assert (name, data["error"]["code"], data["partial"]) == ("error", "stream_interrupted", True)
+    assert "stalled: no content for 0.3 s" in data["error"]["message"]
+    [call] = await rig.settled(1)
+    assert (call.request_id, call.outcome) == ("r-stall", "timeout")  # the app hung up on the stall
+
+
+@pytest.mark.usefixtures("long_answers")
+async def test_a_slow_stream_that_keeps_making_progress_is_not_cut_as_stalled(rig: Rig) -> None:
+    # 12 tokens 0.1 s apart: 1.2 s in all, four times the idle timeout, never 0.3 s without one.
+    await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 100})
+    config = {**QUICK, "routes": {"chat": {"idle_timeout_s": 0.3, "max_output_tokens": 12}}}
+    async with rig.app(config) as app:
+        reply = await rig.post(app, "/chat", {"message": "hello"})
+    name, data = events(reply)[-1]
+    assert (name, data["done"], data["finish_reason"]) == ("message", True, "length")

@@ -87,7 +87,8 @@ def test_bad_start_up_input_exits_2_with_one_clear_line(tmp_path: Path) -> None:
             "unknown flaw": (
                 ["--port", "0", "--provider-url", provider_url, "--flaw", "flaky"],
                 "unknown flaw 'flaky' (known: unbounded_retries, silent_fallback, no_token_cap, "
-                "ignore_retry_after, no_attribution, no_request_id, no_breaker, serves_truncated, no_cache)",
+                "ignore_retry_after, no_attribution, no_request_id, no_breaker, serves_truncated, no_cache, "
+                "no_read_timeout)",
             ),
             "bad config": (
                 ["--port", "0", "--provider-url", provider_url, "--config", str(config)],

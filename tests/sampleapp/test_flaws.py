@@ -109,3 +109,17 @@ async def test_serves_truncated_ends_a_cut_stream_as_if_it_were_complete(rig: Ri
     assert "stream_interrupted" not in reply.text
     assert got[-1][1]["done"] is True
     assert got[-1][1]["finish_reason"] == "stop"
+
+
+@pytest.mark.usefixtures("long_answers")  # an answer long enough to stall part-way
+async def test_no_read_timeout_waits_on_a_stalled_stream_until_the_routes_time_runs_out(rig: Rig) -> None:
+    from tests.sampleapp.test_chat import STALL_WITH_KEEPALIVES, events
+
+    await rig.fault(fault=STALL_WITH_KEEPALIVES)
+    config = {**QUICK, "routes": {"chat": {"idle_timeout_s": 0.2, "timeout_s": 1.0}}}
+    async with rig.app(config, flaws=["no_read_timeout"]) as app:
+        reply = await rig.post(app, "/chat", {"message": "hello"})
+    name, data = events(reply)[-1]
+    assert (name, data["error"]["code"]) == ("error", "stream_interrupted")
+    assert "time ran out" in data["error"]["message"]  # five idle timeouts later: no stall guard
+    assert "stalled" not in data["error"]["message"]

@@ -20,6 +20,9 @@ from fakeprovider.errors import ProviderError
 from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.request import ChatRequest
 
+# Sent after the first block opens, and as the keep-alive of a silent stream.
+PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+
 
 class AnthropicStream:
     """The streaming side of `AnthropicMessages`: a plan rendered as SSE events."""
@@ -57,7 +60,7 @@ class AnthropicStream:
                 )
                 delay = 0.0
                 if index == 0:
-                    yield Chunk(0.0, b'event: ping\ndata: {"type": "ping"}\n\n')
+                    yield Chunk(0.0, PING)
                 if isinstance(event, ToolCallStart):
                     continue
             if isinstance(event, TextDelta):
@@ -101,6 +104,10 @@ class AnthropicStream:
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The mid-stream `error` event, in Anthropic's error shape."""
         return _event("error", anthropic_error_json(error))
+
+    def keepalive(self) -> bytes | None:
+        """Anthropic's `ping` event, which its SDK skips."""
+        return PING
 
 
 def _event(name: str, body: dict[str, Any]) -> bytes:

@@ -92,3 +92,8 @@ class BedrockStream:
             body["originalStatusCode"] = error.status
             body["originalMessage"] = body["message"]
         return frame(exception_headers(name), orjson.dumps(body))
+
+    def keepalive(self) -> bytes | None:
+        """None: ConverseStream's AWS event stream has no keep-alive event, so a stalled Bedrock
+        stream is silent (a `stall` fault's `keepalive_s` does nothing here)."""
+        return None

@@ -114,3 +114,8 @@ class GeminiStream:
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The mid-stream error event: Google's error object as one more `data:` event."""
         return b"data: " + orjson.dumps(google_error_json(error, google_message(error))) + _END
+
+    def keepalive(self) -> bytes | None:
+        """None: Google sends nothing on a silent stream, and `google-genai` reads every line
+        that is not `data:` as a piece of JSON (an SSE comment would make it fail)."""
+        return None

@@ -14,7 +14,7 @@ import orjson
 
 from fakeprovider.dialects.base import Chunk, ResponseMeta, Usage
 from fakeprovider.dialects.openai_chat.body import usage_json
-from fakeprovider.dialects.openai_wire import openai_error_json
+from fakeprovider.dialects.openai_wire import SSE_KEEPALIVE, openai_error_json
 from fakeprovider.errors import ProviderError
 from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.request import ChatRequest
@@ -91,6 +91,10 @@ class OpenAIStream:
     def stream_error(self, error: ProviderError, req: ChatRequest, meta: ResponseMeta) -> bytes:
         """The mid-stream error chunk: OpenAI's error object on a `data:` line."""
         return b"data: " + orjson.dumps(openai_error_json(error)) + b"\n\n"
+
+    def keepalive(self) -> bytes | None:
+        """An SSE comment line: no event, which the SDK's decoder skips."""
+        return SSE_KEEPALIVE
 
 
 def _call_start(event: ToolCallStart) -> dict[str, Any]:

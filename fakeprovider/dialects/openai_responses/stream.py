@@ -26,7 +26,7 @@ from fakeprovider.dialects.openai_responses.body import (
 )
 from fakeprovider.dialects.openai_responses.request import ResponsesRequest
 from fakeprovider.dialects.openai_responses.store import ResponseStore
-from fakeprovider.dialects.openai_wire import openai_error_json
+from fakeprovider.dialects.openai_wire import SSE_KEEPALIVE, openai_error_json
 from fakeprovider.errors import ProviderError
 from fakeprovider.generation.plan import Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.request import ChatRequest
@@ -162,3 +162,7 @@ class ResponsesStream:
         return event(m, "response.failed", response=failed) + event(
             m, "error", code=code, message=message, param=error.param, error=body
         )
+
+    def keepalive(self) -> bytes | None:
+        """An SSE comment line: no event, which the SDK's decoder skips."""
+        return SSE_KEEPALIVE

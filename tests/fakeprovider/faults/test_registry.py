@@ -1,4 +1,5 @@
-"""The registry: every kind of SPEC §2 is a plug-in found by name, with strict typed params."""
+"""The registry: every kind of SPEC §2 (and §9's `stall`) is a plug-in found by name, with
+strict typed params."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ SPEC_KINDS = [
     "context_length",
     "content_filter",
     "connection_reset",
+    "stall",
 ]
 
 
