@@ -6,7 +6,12 @@ request template rendered per request) runs here, pinned to core 1. For each rat
 the achieved rate over the target and the send lag (sent_s - scheduled_s) percentiles.
 Targets: achieved >= 0.98 of the target at 1,000/s, p99 lag <= 5 ms.
 
-    python bench/loadgen_accuracy.py [--seconds 10] [--rates 500,1000,2000] [--json FILE]
+With `--trace`, each rate is a recorded trace instead (`load: {mode: trace}`): Poisson arrivals
+at rate / `--trace-speed` with a tenant and a text per row, written as a CSV, read back by the
+trace reader and replayed at that speed, the request filled from each row (`{{ trace.text }}`).
+The lag is then the schedule error against the trace: sent_s - t_s / speed. Target: p99 <= 5 ms.
+
+    python bench/loadgen_accuracy.py [--seconds 10] [--rates 500,1000,2000] [--trace] [--json FILE]
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ import ctypes
 import gc
 import json
 import os
+import random
 import resource
 import select
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -35,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from harness.experiment.model import Load, RequestSpec  # noqa: E402
 from harness.experiment.templates import RequestFactory  # noqa: E402
 from harness.load import drive  # noqa: E402
+from harness.load.trace import Trace, read_trace  # noqa: E402
 from harness.record import PhaseWindow, RequestRecord  # noqa: E402
 
 SERVER_CORE = 0
@@ -49,6 +57,11 @@ TEMPLATE = {
     "headers": {"X-Tenant": "{{ choice('acme', 'globex') }}"},
 }
 STATIC = {"path": "/bench", "json": {"text": "hello"}}
+TRACE_TEMPLATE = {
+    "path": "/bench",
+    "json": {"n": "{{ seq }}", "tenant": "{{ trace.tenant }}", "text": "{{ trace.text }}"},
+    "headers": {"X-Tenant": "{{ trace.tenant }}"},
+}
 
 
 @dataclass(slots=True)
@@ -68,6 +81,7 @@ class Figures:
     client_cpu_us_per_req: float
     client_waited: float  # share of the run the client was ready to run but another process had core 1
     server_busy: float  # share of core 0 the server used
+    kind: str = "open"  # or "trace Nx": a recorded trace replayed at N times its speed
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -160,19 +174,59 @@ def own_run_delay_seconds() -> float:
         return 0.0
 
 
+def write_trace(path: Path, rate: float, seconds: float, seed: int) -> None:
+    """A recorded trace: Poisson arrivals at `rate` for `seconds`, a tenant and a text per row."""
+    rng = random.Random(seed)
+    words = ["route", "tenant", "budget", "fallback", "stream", "token", "retry", "cache"]
+    t = 0.0
+    with path.open("w", encoding="utf-8") as f:
+        f.write("t_s,tenant,text\n")
+        while (t := t + rng.expovariate(rate)) < seconds:
+            text = " ".join(rng.choices(words, k=8))
+            f.write(f"{t:.6f},{rng.choice(['acme', 'globex', 'initech'])},{text}\n")
+
+
 async def measure(
-    url: str, server: Server, rate: float, seconds: float, spec: RequestSpec, round_: int = 0
+    url: str,
+    server: Server,
+    rate: float,
+    seconds: float,
+    spec: RequestSpec,
+    round_: int = 0,
+    trace: tuple[Trace, float] | None = None,
 ) -> Figures:
-    factory = RequestFactory(spec, seed=1)
-    load = Load(mode="open", rate=rate, duration_s=seconds, max_requests=10_000_000)
+    """One rate for `seconds`: open loop, or with `trace` (and its speed) that trace replayed."""
     phases = [PhaseWindow("bench", 0.0, seconds)]
+    if trace is None:
+        factory = RequestFactory(spec, seed=1)
+        load = Load(mode="open", rate=rate, duration_s=seconds, max_requests=10_000_000)
+    else:
+        factory = RequestFactory(spec, seed=1, trace=trace[0])
+        load = Load(
+            mode="trace", file=trace[0].source, speed=trace[1], duration_s=seconds, max_requests=10_000_000
+        )
     cpu0, wait0, server0, wall0 = (
         own_cpu_seconds(),
         own_run_delay_seconds(),
         server.cpu_seconds(),
         time.monotonic(),
     )
-    records = await drive(url, factory, load, phases, stream=False, timeout_s=10.0, seed=1)
+    records = await drive(
+        url,
+        factory,
+        load,
+        phases,
+        stream=False,
+        timeout_s=10.0,
+        seed=1,
+        trace=None if trace is None else trace[0],
+    )
+    if trace is not None:
+        # The lag measured against the trace itself, not only against the scheduler's own times.
+        times, speed = trace[0].times, trace[1]
+        off = [r.seq for r in records if abs(r.scheduled_s - times[r.seq] / speed) > 1e-9]
+        if off:
+            raise RuntimeError(f"{len(off)} requests scheduled off the trace (first seq {off[0]})")
     cpu1, wait1, server1, wall1 = (
         own_cpu_seconds(),
         own_run_delay_seconds(),
@@ -180,9 +234,14 @@ async def measure(
         time.monotonic(),
     )
     wall = wall1 - wall0
-    return figures(
+    f = figures(
         round_, rate, seconds, records, cpu1 - cpu0, (wait1 - wait0) / wall, (server1 - server0) / wall
     )
+    if trace is not None:
+        # Poisson arrivals: the trace's own count over the run is what was asked, not rate x seconds.
+        f.kind = f"trace {trace[1]:g}x"
+        f.achieved_ratio = f.achieved_per_s / (len(records) / seconds)
+    return f
 
 
 def figures(
@@ -220,6 +279,7 @@ def figures(
 
 COLUMNS: list[tuple[str, Callable[[Figures], str]]] = [
     ("round", lambda f: str(f.round)),
+    ("load", lambda f: f.kind),
     ("target/s", lambda f: f"{f.rate:,.0f}"),
     ("requests", lambda f: f"{f.requests:,}"),
     ("errors", lambda f: str(f.errors)),
@@ -256,6 +316,7 @@ def verdicts(rows: list[Figures]) -> bool:
         if rate == TARGET_RATE:
             held_at_target = held
         note = " (the target rate)" if rate == TARGET_RATE else ""
+        note += f", {runs[0].kind}" if runs[0].kind != "open" else ""
         median = f", median of {len(runs)} rounds" if len(runs) > 1 else ""
         print(
             f"{rate:,.0f}/s{note}: achieved {achieved:.4f} of target (>= {TARGET_ACHIEVED}), "
@@ -271,6 +332,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rates", default="500,1000,2000", help="comma-separated requests/s")
     p.add_argument("--rounds", type=int, default=1, help="measure every rate this many times (default 1)")
     p.add_argument("--static", action="store_true", help="an untemplated request body")
+    p.add_argument("--trace", action="store_true", help="replay a recorded trace (load mode trace) per rate")
+    p.add_argument(
+        "--trace-speed",
+        type=float,
+        default=2.0,
+        help="replay speed of the traces (default 2: recorded at rate/2)",
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -281,11 +349,24 @@ async def run(args: argparse.Namespace, server: Server) -> list[Figures]:
     # Warm up: connections open, code paths hot, before anything is measured.
     await measure(server.url, server, 200.0, 1.0, spec)
     rows = []
-    for round_ in range(1, max(1, args.rounds) + 1):
-        for rate in [float(r) for r in args.rates.split(",") if r.strip()]:
-            print(f"  round {round_}: {rate:,.0f}/s for {args.seconds:g} s ...", file=sys.stderr, flush=True)
-            gc.collect()
-            rows.append(await measure(server.url, server, rate, args.seconds, spec, round_))
+    with tempfile.TemporaryDirectory(prefix="loadgen-trace-") as tmp:
+        for round_ in range(1, max(1, args.rounds) + 1):
+            for rate in [float(r) for r in args.rates.split(",") if r.strip()]:
+                kind = f"trace at {args.trace_speed:g}x" if args.trace else "open loop"
+                print(
+                    f"  round {round_}: {rate:,.0f}/s for {args.seconds:g} s ({kind}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                trace = None
+                if args.trace:
+                    path = Path(tmp) / f"trace-{rate:g}-{round_}.csv"
+                    speed = args.trace_speed
+                    write_trace(path, rate / speed, args.seconds * speed, seed=round_)
+                    trace = (read_trace(path), speed)
+                    spec = RequestSpec.model_validate(TRACE_TEMPLATE)
+                gc.collect()
+                rows.append(await measure(server.url, server, rate, args.seconds, spec, round_, trace))
     return rows
 
 

@@ -165,9 +165,11 @@ def _pin_server() -> None:
 class Server:
     """One server subprocess, started on demand and always stopped."""
 
-    def __init__(self, name: str, argv: Sequence[str]) -> None:
+    def __init__(self, name: str, argv: Sequence[str], pin: bool = True) -> None:
+        """`pin`: run it on core 0 (else where the scheduler puts it)."""
         self.name = name
         self.argv = list(argv)
+        self.pin = pin
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self._stderr: IO[bytes] | None = None
@@ -176,7 +178,11 @@ class Server:
         # Lives as long as the server; closed in stop(). A file, not a pipe, so it never fills.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(
-            self.argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._stderr, preexec_fn=_pin_server
+            self.argv,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            preexec_fn=_pin_server if self.pin else None,
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)

@@ -8,7 +8,7 @@ from functools import partial
 from aiohttp import web
 
 from fakeprovider import control
-from fakeprovider.dialects import DIALECTS, Dialect, azure, bedrock, by_headers, gemini
+from fakeprovider.dialects import DIALECTS, Dialect, azure, by_headers, gemini
 from fakeprovider.dialects.anthropic import AnthropicMessages
 from fakeprovider.dialects.anthropic import routes as anthropic_routes
 from fakeprovider.dialects.gemini import routes as gemini_routes
@@ -17,7 +17,9 @@ from fakeprovider.dialects.openai_responses import routes as responses_routes
 from fakeprovider.errors import ProviderError, model_not_found
 from fakeprovider.serving.handler import json_response, serve
 from fakeprovider.state import ProviderState
+from fakeprovider.surfaces import SURFACES
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATE_KEY: web.AppKey[ProviderState] = web.AppKey("state", ProviderState)
 
 
@@ -75,32 +77,26 @@ def create_app(state: ProviderState) -> web.Application:
         return get_model(request, state, generate)
 
     # Partials, not wrapping coroutines: the API routes are the hot path, one frame fewer.
-    app.router.add_post("/v1/chat/completions", partial(serve, state=state, dialect=DIALECTS["openai.chat"]))
+    handlers: dict[str, Handler] = {
+        name: partial(serve, state=state, dialect=DIALECTS[name]) for name in DIALECTS.names()
+    }
     messages = DIALECTS["anthropic.messages"]
     assert isinstance(messages, AnthropicMessages)
-    app.router.add_post("/v1/messages", partial(serve, state=state, dialect=messages))
-    anthropic_routes.add_routes(app, state, messages)
-    app.router.add_post("/v1/embeddings", partial(serve, state=state, dialect=DIALECTS["openai.embeddings"]))
-    for path, name in azure.ROUTES:
-        app.router.add_post(path, partial(serve, state=state, dialect=DIALECTS[name]))
-    app.router.add_post(bedrock.ROUTE, partial(serve, state=state, dialect=DIALECTS["bedrock.converse"]))
-    # The Responses API keeps this state's responses: served by an instance holding its store.
-    responses = OpenAIResponses(state.responses)
-    app.router.add_post("/v1/responses", partial(serve, state=state, dialect=responses))
-    responses_routes.add_routes(app, state, responses)  # after POST /v1/responses: same prefix
-    on_azure = azure.AzureResponses(state.responses)
-    for path in azure.RESPONSES_PATHS:
-        app.router.add_post(path, partial(serve, state=state, dialect=on_azure))
-        responses_routes.add_routes(app, state, on_azure, prefix=path)
-    app.router.add_get("/v1/models", models)
-    app.router.add_get("/v1/models/{model}", model)
+    handlers["anthropic.count_tokens"] = anthropic_routes.count_tokens_handler(state, messages)
+    # The Responses API keeps this state's responses: served by instances holding its store.
+    for responses in (OpenAIResponses(state.responses), azure.AzureResponses(state.responses)):
+        handlers.update(responses_routes.handlers(state, responses))
+    handlers["models.list"] = models
+    handlers["models.get"] = model
     assert isinstance(generate, gemini.GeminiGenerate)
-    app.router.add_post(gemini.GENERATE_PATH, partial(serve, state=state, dialect=generate))
-    app.router.add_post(gemini.EMBED_PATH, partial(serve, state=state, dialect=DIALECTS["gemini.embed"]))
-    app.router.add_post(gemini.COUNT_PATH, partial(gemini_routes.count_tokens, state=state, dialect=generate))
-    # `/v1/models` is OpenAI's path too: there the `x-goog-api-key` header tells a Gemini caller.
-    app.router.add_get("/v1beta/models", gemini_models)
-    app.router.add_get("/v1beta/models/{model:[^{}/:]+}", gemini_model)
+    handlers["gemini.count_tokens"] = partial(gemini_routes.count_tokens, state=state, dialect=generate)
+    handlers["gemini.models.list"] = gemini_models
+    handlers["gemini.models.get"] = gemini_model
+    for surface in SURFACES:  # every provider path, declared once (`surfaces.py`)
+        if surface.method == "GET":  # HEAD too, as aiohttp's add_get does
+            app.router.add_get(surface.path, handlers[surface.api])
+        else:
+            app.router.add_route(surface.method, surface.path, handlers[surface.api])
     control.add_routes(app, state)
     # Registered last: it answers only what no route above matched.
     catch_all = app.router.add_resource("/{tail:.*}")

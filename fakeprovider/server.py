@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 from pathlib import Path
 
 from aiohttp import web
@@ -25,7 +24,7 @@ from fakeprovider.scenario import (
     parse_scenario,
 )
 from fakeprovider.state import Latency, ProviderConfig, ProviderState
-from fakeprovider.threaded import ServerThread, StartStop
+from fakeprovider.threaded import ServerThread, StartStop, listen_error
 from fakeprovider.threaded import serve_forever as serve_forever  # `rehearse serve`
 
 ENCODINGS = ("o200k_base", "cl100k_base")
@@ -154,9 +153,7 @@ class FakeProvider(StartStop):
         except OSError as e:
             await runner.cleanup()
             self.state.ledger.close()
-            if e.errno == errno.EADDRINUSE:
-                raise ServerError(f"cannot listen on {self.host}:{self.port}: the port is in use") from None
-            raise ServerError(f"cannot listen on {self.host}:{self.port}: {e.strerror or e}") from None
+            raise ServerError(listen_error(e, self.host, self.port)) from None
         self._runner = runner
         sockname = runner.addresses[0]
         self.port = int(sockname[1])

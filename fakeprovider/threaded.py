@@ -4,11 +4,18 @@ the `listening on` loop of a server process. Shared by the fake provider and the
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import sys
 import threading
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
+
+
+def listen_error(e: OSError, host: str, port: int) -> str:
+    """Why a server could not listen on `host:port`, as every `rehearse` server says it."""
+    where = f"cannot listen on {host}:{port}"
+    return f"{where}: the port is in use" if e.errno == errno.EADDRINUSE else f"{where}: {e.strerror or e}"
 
 
 class AsyncServer(Protocol):

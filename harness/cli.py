@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fakeprovider.threaded import AsyncServer
 
 DESCRIPTION = (
     "Rehearse LLM-backed routes before release: a fake model provider that fails on purpose, load "
@@ -69,6 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="X",
         help="play recorded timing X times faster (default 1)",
+    )
+
+    record = sub.add_parser(
+        "record", help="a proxy in front of a real provider that records every exchange into a cassette"
+    )
+    record.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="the provider to forward to, e.g. https://api.openai.com",
+    )
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    record.add_argument("--port", type=_port, default=0, help="port; 0 picks a free one (default 0)")
+    record.add_argument(
+        "--cassette", type=Path, required=True, metavar="DIR", help="write one JSON file per exchange here"
     )
 
     sample = sub.add_parser("sample-app", help="run the bundled sampleapp (LLM routes) against a provider")
@@ -144,20 +164,34 @@ def _warn_if_exposed(command: str, host: str, what: str) -> None:
         )
 
 
-def _toxiproxy(host: str, port: int, seed: int | None) -> int:
-    from harness.network.errors import NetworkError
-    from harness.network.server import ToxiproxyServer, serve_forever
-
-    _warn_if_exposed("toxiproxy", host, "its API, which can make and change proxies")
+def _serve_until_stopped(command: str, make: Callable[[], AsyncServer], errors: type[Exception]) -> int:
+    """Run the server `make` builds until SIGINT or SIGTERM; `errors` (bad input, a port in use,
+    raised building or starting it) are said on stderr with exit status 2."""
+    from fakeprovider.threaded import serve_forever
 
     try:
-        asyncio.run(serve_forever(ToxiproxyServer(host, port, seed=seed)))
-    except NetworkError as e:
-        print(f"rehearse toxiproxy: {e}", file=sys.stderr)
+        asyncio.run(serve_forever(make()))
+    except errors as e:
+        print(f"rehearse {command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _toxiproxy(host: str, port: int, seed: int | None) -> int:
+    from harness.network.errors import NetworkError
+    from harness.network.server import ToxiproxyServer
+
+    _warn_if_exposed("toxiproxy", host, "its API, which can make and change proxies")
+    return _serve_until_stopped("toxiproxy", lambda: ToxiproxyServer(host, port, seed=seed), NetworkError)
+
+
+def _record(upstream: str, host: str, port: int, cassette: Path) -> int:
+    from fakeprovider.replay.recorder import Recorder, RecorderError
+
+    _warn_if_exposed("record", host, "the proxy, which forwards their calls with your credentials")
+    return _serve_until_stopped("record", lambda: Recorder(upstream, cassette, host, port), RecorderError)
 
 
 def _validate(paths: list[Path]) -> int:
@@ -232,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         return routes_main(args)
     if args.command == "toxiproxy":
         return _toxiproxy(args.host, args.port, args.seed)
+    if args.command == "record":
+        return _record(args.upstream, args.host, args.port, args.cassette)
     if args.command == "run":
         time_scale = _time_scale(args.time_scale)
         if time_scale is None:

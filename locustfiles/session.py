@@ -18,6 +18,7 @@ from harness.experiment.model import Experiment
 from harness.experiment.templates import PreparedRequest, RequestFactory
 from harness.load.locust import NOT_SENT
 from harness.load.records import PhaseLabels
+from harness.load.trace import trace_of
 from harness.record import RequestRecord
 from harness.run.phases import phase_windows
 from locustfiles.sink import RecordSink
@@ -58,8 +59,11 @@ class Session:
         assert self.exp is not None
         self.lane = lane
         self._labels = PhaseLabels(phase_windows(self.exp))
-        self._factory = RequestFactory(self.exp.target.request, self.exp.seed)
-        self.tickets = Tickets(self.exp.load, self.exp.duration_s, self.exp.seed, lane, lanes)
+        # Every process reads a trace itself (its `file` is absolute in the runner's copy): the
+        # arrivals are not sent over locust's messages.
+        trace = trace_of(self.exp.load)
+        self._factory = RequestFactory(self.exp.target.request, self.exp.seed, trace=trace)
+        self.tickets = Tickets(self.exp.load, self.exp.duration_s, self.exp.seed, lane, lanes, trace)
         self.inflight = 0
 
     def now_s(self) -> float:

@@ -1,7 +1,8 @@
 """Which requests one locust process sends, and when: its tickets.
 
-Open loop: the arrivals are the asyncio engine's (`harness.load.open_loop.arrivals`), so the
-same seed gives the same requests due at the same times whichever engine sends them. A user
+Open loop and trace: the arrivals are the asyncio engine's (`harness.load.open_loop.schedule`),
+so the same seed (or trace) gives the same requests due at the same times whichever engine
+sends them. A user
 takes the next ticket, waits for its due time and sends it; when every user is busy the ticket
 waits and goes out late, and its latency still counts from the due time (no coordinated
 omission). Closed loop: a ticket is taken when a user is free and is due at once.
@@ -17,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness.experiment.model import Load
-from harness.load.open_loop import arrivals
+from harness.load.open_loop import schedule
+from harness.load.trace import Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +31,23 @@ class Ticket:
 class Tickets:
     """One lane's tickets; `take` hands them out, `close` stops and returns those never taken."""
 
-    def __init__(self, load: Load, duration_s: float, seed: int, lane: int = 0, lanes: int = 1) -> None:
+    def __init__(
+        self,
+        load: Load,
+        duration_s: float,
+        seed: int,
+        lane: int = 0,
+        lanes: int = 1,
+        trace: Trace | None = None,
+    ) -> None:
         if not 0 <= lane < lanes:
             raise ValueError(f"lane {lane} is not one of {lanes} lanes")
         self._load = load
         self._duration_s = duration_s
         self._lanes = lanes
         self._open: Iterator[tuple[int, float]] | None = None
-        if load.mode == "open":
-            assert load.rate is not None
-            due = arrivals(load.rate, load.arrival, duration_s, load.max_requests, seed)
+        if load.mode != "closed":
+            due = schedule(load, duration_s, seed, trace)
             self._open = itertools.islice(enumerate(due), lane, None, lanes)
         self._next_seq = lane
         self.taken = 0

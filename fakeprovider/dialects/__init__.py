@@ -1,7 +1,7 @@
 """Wire protocols as dialects (see `base`): each registered here by its ledger `api` name.
 
 Adding a surface: a package beside these, one `DIALECTS.add` line below, its routes in
-`app.py` (docs/provider.md, "Adding a dialect").
+`surfaces.py` (docs/provider.md, "Adding a dialect").
 """
 
 from __future__ import annotations

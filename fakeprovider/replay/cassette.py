@@ -63,6 +63,10 @@ class CassetteError(ValueError):
     """A cassette that cannot be used; the message names the file and what is wrong."""
 
 
+class ExchangeTooLarge(CassetteError):
+    """One exchange whose file would pass `MAX_FILE_BYTES`: not written, the cassette goes on."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """One event of a recorded stream, `t_ms` after the request started."""
@@ -214,10 +218,17 @@ class CassetteWriter:
             raise CassetteError(f"{directory}: already holds {len(existing):,} exchanges (the cap)")
 
     def write(self, x: Exchange) -> Path:
-        self._seq += 1
-        if self._seq > MAX_EXCHANGES:
+        """Write `x` as the next file. `CassetteError` when the cassette is full,
+        `ExchangeTooLarge` (nothing written, the number not used) when its file would be."""
+        if self._seq >= MAX_EXCHANGES:
             raise CassetteError(f"{self.directory}: {MAX_EXCHANGES:,} exchanges recorded (the cap)")
         data = orjson.dumps(exchange_json(x), option=orjson.OPT_INDENT_2) + b"\n"
+        if len(data) > MAX_FILE_BYTES:
+            raise ExchangeTooLarge(
+                f"{x.request.method} {x.request.path}: {len(data):,} bytes, more than the "
+                f"{MAX_FILE_BYTES:,} an exchange file may hold; not recorded"
+            )
+        self._seq += 1
         path = self.directory / file_name(self._seq, x)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_bytes(data)

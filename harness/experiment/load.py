@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from fakeprovider.yaml_input import MAX_BYTES, InputTooLarge, load_yaml
 from harness.errors import HarnessError, InvalidExperiment
 from harness.experiment.model import Experiment, FieldError
-from harness.experiment.templates import TemplateError, check_request
+from harness.experiment.templates import RequestFactory, TemplateError, check_request
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -129,7 +129,7 @@ def validate_experiment(
         _set(data, key.split("."), value)
     exp = validate_model(Experiment, data, source, root, InvalidExperiment)
     try:
-        check_request(exp.target.request)
+        check_request(exp.target.request, allow_trace=exp.load.mode == "trace")
     except TemplateError as e:
         node = _node_at(root, [int(p) if p.isdigit() else p for p in e.field.split(".")])
         line = f" (line {node.start_mark.line + 1})" if node is not None else ""
@@ -151,10 +151,39 @@ def load_experiment(
 ) -> Experiment:
     """The experiment in `path`, with the scenario file it names read and checked too (unless
     `check_files` is false: a copy the runner made for its load processes, already checked)."""
-    exp = parse_experiment(read_source(path, InvalidExperiment), str(path), overrides)
+    exp = resolve_files(
+        parse_experiment(read_source(path, InvalidExperiment), str(path), overrides), path.parent
+    )
     if check_files and exp.provider.scenario is not None:
         check_scenario_file(path, exp.provider.scenario)
+    if check_files:
+        check_trace_file(path, exp)
     return exp
+
+
+def resolve_files(exp: Experiment, folder: Path) -> Experiment:
+    """`exp` with its trace's `load.file` made absolute from `folder` (the experiment file's):
+    copies of the experiment (the locust engine's, a time-scaled one) then find it wherever
+    they are."""
+    if exp.load.file is None:
+        return exp
+    where = str((folder / exp.load.file).resolve())
+    return exp.model_copy(update={"load": exp.load.model_copy(update={"file": where})})
+
+
+def check_trace_file(source: Path | str, exp: Experiment) -> None:
+    """A trace load's file is readable, and has every value the request templates use: found
+    by `validate`, not mid-run. (Read again when the experiment runs.)"""
+    from harness.load.trace import trace_of
+
+    try:
+        trace = trace_of(exp.load)
+        if trace is not None:
+            RequestFactory(exp.target.request, exp.seed, trace=trace)
+    except TemplateError as e:
+        raise InvalidExperiment(f"{source}: {e.field}: {e.problem}") from None
+    except InvalidExperiment as e:
+        raise InvalidExperiment(f"{source}: load.file: {e}") from None
 
 
 def check_scenario_file(path: Path, scenario: str) -> None:

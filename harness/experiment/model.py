@@ -110,8 +110,17 @@ class Network(_Strict):
 
 
 class Load(_Strict):
-    mode: Literal["open", "closed"] = "open"
+    mode: Literal["open", "closed", "trace"] = "open"
     rate: float | None = Field(default=None, gt=0, description="open loop: arrivals per second")
+    file: str | None = Field(
+        default=None,
+        description="trace: a CSV (`t_s` + template values), a ledger JSONL or a cassette directory, "
+        "relative to the experiment file",
+    )
+    speed: float = Field(default=1.0, gt=0, description="trace: replay speed (2 = arrivals twice as fast)")
+    format: Literal["auto", "csv", "ledger", "cassette"] = Field(
+        default="auto", description="trace: the file's format (auto: by its name, else its content)"
+    )
     arrival: Literal["constant", "poisson"] = "constant"
     concurrency: int | None = Field(default=None, ge=1, description="closed loop: requests in flight")
     duration_s: float | None = Field(default=None, gt=0)
@@ -145,6 +154,7 @@ class Load(_Strict):
     def _mode_fields(self) -> Load:
         if self.mode == "open" and self.rate is None:
             raise FieldError(("rate",), "open loop needs `rate` (arrivals per second)")
+        self._trace_fields()
         if self.engine == "locust":
             return self._locust_fields()
         for name in ("users", "spawn_rate", "processes"):
@@ -154,12 +164,29 @@ class Load(_Strict):
             raise FieldError(("concurrency",), "closed loop needs `concurrency`")
         return self
 
+    def _trace_fields(self) -> None:
+        if self.mode != "trace":
+            # Compared with the defaults, not `model_fields_set`: a dumped copy carries them all.
+            for name, default in (("file", None), ("speed", 1.0), ("format", "auto")):
+                if getattr(self, name) != default:
+                    raise FieldError((name,), "applies only to `mode: trace`")
+            return
+        if self.file is None:
+            raise FieldError(
+                ("file",), "a trace load needs `file` (a CSV, a ledger JSONL or a cassette directory)"
+            )
+        for name, default in (("rate", None), ("arrival", "constant"), ("concurrency", None)):
+            if getattr(self, name) != default:
+                raise FieldError((name,), "a trace load takes its arrivals from `file`: leave this out")
+
     def _locust_fields(self) -> Load:
-        # Locust users are closed-loop workers: in open mode they share the arrivals, so too few
-        # of them send late (and the lateness counts in the latency); in closed mode they are
-        # the concurrency.
-        if self.mode == "open" and self.users is None:
-            raise FieldError(("users",), "engine: locust in open mode needs `users` to share the arrivals")
+        # Locust users are closed-loop workers: in open (and trace) mode they share the arrivals,
+        # so too few of them send late (and the lateness counts in the latency); in closed mode
+        # they are the concurrency.
+        if self.mode in ("open", "trace") and self.users is None:
+            raise FieldError(
+                ("users",), f"engine: locust in {self.mode} mode needs `users` to share the arrivals"
+            )
         if self.mode == "closed":
             if self.users is None and self.concurrency is None:
                 raise FieldError(("users",), "engine: locust in closed mode needs `users` (or `concurrency`)")

@@ -23,12 +23,12 @@ import random
 import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import orjson
 from faker import Factory
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -37,7 +37,9 @@ from harness.errors import InvalidExperiment
 from harness.experiment.model import RequestSpec
 
 NAMES = ("faker", "choice", "uuid", "sequence", "seq", "random_int")
+TRACE = "trace"  # a trace load's values of the arrival: `trace.tenant`, `trace['x-y']`
 _HINT = "a template may use only faker.<provider method>(...), " + ", ".join(NAMES[1:])
+_TRACE_HINT = "use a trace value as trace.NAME or trace['NAME']"
 _DRY_RUN_SEQ = 0
 _2_64 = 1 << 64
 
@@ -49,6 +51,23 @@ class TemplateError(InvalidExperiment):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class TraceSource(Protocol):
+    """What a factory needs of a trace (`harness.load.trace.Trace`)."""
+
+    def __len__(self) -> int: ...
+
+    def values(self, i: int) -> Any: ...
+
+    def check_columns(self, used: dict[str, str]) -> None: ...
+
+
+class _AnyValue:
+    """`trace` in the dry run of a template checked before its trace is read: any name is ""."""
+
+    def __getitem__(self, name: str) -> str:
+        return ""
 
 
 @dataclass(slots=True)
@@ -185,9 +204,19 @@ _Part = Callable[[], Any]
 
 
 class RequestFactory:
-    """Renders the requests of one experiment: `make(seq)` is a pure function of seed and seq."""
+    """Renders the requests of one experiment: `make(seq)` is a pure function of seed and seq
+    (and, with a `trace`, of arrival `seq`'s values, as `trace.NAME`). With `allow_trace` and no
+    trace, `trace.NAME` is accepted and renders as "" (checking a file before its trace is read)."""
 
-    def __init__(self, spec: RequestSpec, seed: int, *, where: str = "target.request") -> None:
+    def __init__(
+        self,
+        spec: RequestSpec,
+        seed: int,
+        *,
+        where: str = "target.request",
+        trace: TraceSource | None = None,
+        allow_trace: bool = False,
+    ) -> None:
         faker = Factory.create("en_US")
         self._helpers = helpers = _Helpers(seed)
         faker.random = helpers.rng
@@ -207,9 +236,13 @@ class RequestFactory:
             random_int=helpers.random_int,
         )
         env.filters["random"] = helpers.pick
-        # The one namespace every template renders in; only `seq` changes between requests.
+        # The one namespace every template renders in; only `seq` (and `trace`) change between
+        # requests.
         self._vars: dict[str, Any] = {**env.globals, "seq": 0}
         self._templates: list[_Template] = []
+        self._trace = trace
+        self._allow_trace = allow_trace or trace is not None
+        self.trace_keys: dict[str, str] = {}  # each trace value the templates use: the first field
 
         self.method = spec.method
         self._path = self._compile(spec.path, f"{where}.path")
@@ -219,14 +252,18 @@ class RequestFactory:
         if isinstance(self._body, _Const):
             self._static_body = _encode(self._body(), f"{where}.json")
         self._content_type = not any(k.lower() == "content-type" for k in spec.headers)
+        if trace is not None:
+            trace.check_columns(self.trace_keys)
         self._dry_run(where)
 
     def _compile(self, value: Any, field: str) -> _Part:
         if isinstance(value, str):
             if "{{" not in value and "{%" not in value and "{#" not in value:
                 return _Const(value)
-            template = _Template(self._env, value, field, self._vars)
+            template = _Template(self._env, value, field, self._vars, self._allow_trace)
             self._templates.append(template)
+            for key in sorted(template.trace_keys):
+                self.trace_keys.setdefault(key, field)
             return template
         if isinstance(value, dict):
             parts = {str(k): self._compile(v, f"{field}.{k}") for k, v in value.items()}
@@ -243,6 +280,9 @@ class RequestFactory:
     def _dry_run(self, where: str) -> None:
         self._helpers.start(_DRY_RUN_SEQ)
         self._vars["seq"] = _DRY_RUN_SEQ
+        if self._allow_trace:
+            trace = self._trace
+            self._vars[TRACE] = trace.values(0) if trace is not None and len(trace) else _AnyValue()
         for template in self._templates:
             template()
         if self._body is not None and self._static_body is None:
@@ -253,6 +293,8 @@ class RequestFactory:
         if self._templates:
             self._helpers.start(seq)
             self._vars["seq"] = seq
+            if self._trace is not None:
+                self._vars[TRACE] = self._trace.values(seq)
         headers = {k: p() for k, p in self._headers.items()}
         body: bytes | None = None
         if self._body is not None:
@@ -271,9 +313,9 @@ def _encode(value: Any, field: str) -> bytes:
         raise TemplateError(field, f"cannot be encoded as JSON: {e}") from None
 
 
-def check_request(spec: RequestSpec, *, where: str = "target.request") -> None:
+def check_request(spec: RequestSpec, *, where: str = "target.request", allow_trace: bool = False) -> None:
     """Compile and dry-run every template of `spec`; raise `TemplateError` naming the field."""
-    RequestFactory(spec, 0, where=where)
+    RequestFactory(spec, 0, where=where, allow_trace=allow_trace)
 
 
 class _Const:
@@ -286,20 +328,56 @@ class _Const:
         return self.value
 
 
+def _trace_keys(ast: nodes.Template, field: str) -> set[str]:
+    """The names a template reads from `trace`; any other use of `trace` (a filter, a computed
+    key) is refused, so that every name can be checked against the trace before the load."""
+    keys: set[str] = set()
+    seen: set[int] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node, nodes.Getattr) and _is_trace(node.node):
+            keys.add(node.attr)
+        elif (
+            isinstance(node, nodes.Getitem)
+            and _is_trace(node.node)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
+            keys.add(node.arg.value)
+        else:
+            continue
+        seen.add(id(node.node))
+    for name in ast.find_all(nodes.Name):
+        if name.name == TRACE and name.ctx == "load" and id(name) not in seen:
+            raise TemplateError(field, _TRACE_HINT)
+    return keys
+
+
+def _is_trace(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Name) and node.name == TRACE
+
+
 class _Template:
     """One string leaf, compiled once; renders with the factory's current `seq`."""
 
-    __slots__ = ("_blocks", "_concat", "_env", "_name", "_root", "_vars", "field")
+    __slots__ = ("_blocks", "_concat", "_env", "_name", "_root", "_vars", "field", "trace_keys")
 
-    def __init__(self, env: _Sandbox, source: str, field: str, namespace: dict[str, Any]) -> None:
+    def __init__(
+        self, env: _Sandbox, source: str, field: str, namespace: dict[str, Any], allow_trace: bool
+    ) -> None:
         self.field = field
         try:
-            unknown = sorted(meta.find_undeclared_variables(env.parse(source)) - set(NAMES))
+            ast = env.parse(source)
+            unknown = sorted(meta.find_undeclared_variables(ast) - set(NAMES))
             compiled = env.from_string(source)
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(field, f"template syntax error: {e.message} (line {e.lineno})") from None
+        if TRACE in unknown:
+            if not allow_trace:
+                raise TemplateError(field, "`trace` values need `load.mode: trace`")
+            unknown.remove(TRACE)
         if unknown:
             raise TemplateError(field, f"unknown name {', '.join(map(repr, unknown))}; {_HINT}")
+        self.trace_keys = _trace_keys(ast, field)
         # `Template.render` merges the globals into a new dict on every call; rendering in one
         # shared namespace (templates cannot write to it: `{% set %}` goes to the context)
         # costs a third as much.

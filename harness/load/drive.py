@@ -12,6 +12,7 @@ from harness.experiment.model import Load
 from harness.experiment.templates import RequestFactory
 from harness.load import closed_loop, open_loop
 from harness.load.client import Client, OnRecord, connections_for
+from harness.load.trace import Trace
 from harness.record import PhaseWindow, RequestRecord
 
 
@@ -26,19 +27,26 @@ async def drive(
     seed: int,
     on_record: OnRecord | None = None,
     stop: asyncio.Event | None = None,
+    trace: Trace | None = None,
 ) -> list[RequestRecord]:
     """Send the load to `base_url` and return one record per request, in seq order.
 
     Load starts when this is called; it ends when `duration_s` (or the phases) have passed or
     `max_requests` were sent, and every answer is in. Setting `stop` ends it at once: nothing
-    more is sent and requests in flight are recorded with error "cancelled".
+    more is sent and requests in flight are recorded with error "cancelled". A `mode: trace`
+    load needs its `trace` (the same one `factory` fills the templates from).
     """
     duration_s = load.duration_s
     if duration_s is None:
         duration_s = max((p.end_s for p in phases), default=0.0)
     if duration_s <= 0:
         raise InvalidExperiment("load.duration_s: give `duration_s` or phases")
-    connections = connections_for(load.rate if load.mode == "open" else None, load.concurrency, timeout_s)
+    rate = load.rate
+    if load.mode == "trace":
+        if trace is None:
+            raise InvalidExperiment("load.mode: trace: the trace was not read (harness.load.trace.trace_of)")
+        rate = trace.peak_rate(load.speed)
+    connections = connections_for(rate if load.mode != "closed" else None, load.concurrency, timeout_s)
     client = Client(
         base_url,
         factory,
@@ -50,14 +58,17 @@ async def drive(
     )
     with _young_collections_only():
         async with client:
-            await _run(client, load, duration_s, seed, stop)
+            await _run(client, load, duration_s, seed, stop, trace)
     return client.result()
 
 
-async def _run(client: Client, load: Load, duration_s: float, seed: int, stop: asyncio.Event | None) -> None:
+async def _run(
+    client: Client, load: Load, duration_s: float, seed: int, stop: asyncio.Event | None, trace: Trace | None
+) -> None:
     client.start()
-    if load.mode == "open":
-        work = asyncio.ensure_future(open_loop.run(client, load, duration_s, seed))
+    if load.mode != "closed":
+        due_times = open_loop.schedule(load, duration_s, seed, trace)
+        work = asyncio.ensure_future(open_loop.run(client, due_times))
     else:
         work = asyncio.ensure_future(closed_loop.run(client, load, duration_s))
     stopped = asyncio.ensure_future(stop.wait()) if stop is not None else None

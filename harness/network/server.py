@@ -3,12 +3,11 @@ and `rehearse toxiproxy`."""
 
 from __future__ import annotations
 
-import errno
 import random
 
 from aiohttp import web
 
-from fakeprovider.threaded import ServerThread, StartStop
+from fakeprovider.threaded import ServerThread, StartStop, listen_error
 from fakeprovider.threaded import serve_forever as serve_forever  # `rehearse toxiproxy`
 from harness.network.api import create_app
 from harness.network.collection import ProxyCollection
@@ -43,10 +42,7 @@ class ToxiproxyServer(StartStop):
             await site.start()
         except OSError as e:
             await runner.cleanup()
-            where = f"{self.host}:{self.port}"
-            if e.errno == errno.EADDRINUSE:
-                raise NetworkError(f"cannot listen on {where}: the port is in use") from None
-            raise NetworkError(f"cannot listen on {where}: {e.strerror or e}") from None
+            raise NetworkError(listen_error(e, self.host, self.port)) from None
         self._runner = runner
         self.port = int(runner.addresses[0][1])
 

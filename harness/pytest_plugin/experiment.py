@@ -19,7 +19,7 @@ from fakeprovider.scenario import Scenario, ScenarioError, load_scenario
 from harness.contract.base import ClauseResult, Verdict
 from harness.errors import HarnessError, InvalidExperiment
 from harness.events import RunHandler
-from harness.experiment.load import load_experiment, validate_experiment
+from harness.experiment.load import check_trace_file, load_experiment, resolve_files, validate_experiment
 from harness.experiment.model import Experiment
 from harness.pytest_plugin.provider import FakeProviderHandle
 from harness.record import Run
@@ -154,7 +154,8 @@ class ExperimentRunner:
             return load_experiment(path, overrides), path, path.parent
         if isinstance(experiment, Mapping):
             data = copy.deepcopy(dict(experiment))
-            exp = validate_experiment(data, self.test_id, overrides)
+            exp = resolve_files(validate_experiment(data, self.test_id, overrides), self.test_dir)
+            check_trace_file(self.test_id, exp)
             return exp, Path(self.test_id), self.test_dir
         raise TypeError(f"run_experiment: give a file path or a dict, not {type(experiment).__name__}")
 

@@ -90,7 +90,11 @@ def main(args: argparse.Namespace) -> int:
         return exit_status(results)
     from harness.routes.plan import plan, write_plan
 
-    planned = plan(spec, args.routes, args.time_scale)
+    try:
+        planned = plan(spec, args.routes, args.time_scale)
+    except InvalidRoutes as e:
+        print(e, file=sys.stderr)
+        return 2
     for path in write_plan(planned, args.out, args.routes):
         print(f"wrote {path}")
     for p in planned:

@@ -72,6 +72,9 @@ def breaker(route: Route, r: Rehearsal, out: Clauses) -> None:
     if primary is None or retry is None:
         out.skip("breaker", "models.primary and retry are needed")
         return
+    if r.rate <= 0:
+        out.skip("breaker", "the trace has no arrivals in the fault phase")
+        return
     if retry.breaker is not None:
         # The breaker has seen `failure_threshold` failures after this many arrivals (one more
         # for scheduling), and the last of them has finished its attempts on the primary.

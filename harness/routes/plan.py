@@ -11,6 +11,9 @@ breaker or a shared backoff: the breaker's cool-down (or the backoff's longest w
 primary is back in use before recovery is judged. Warmup, settle and cooldown are real time:
 `time_scale` shortens only steady, fault and recovery.
 An over-budget rehearsal with an `over_budget_request` sends only that request (warmup, fault).
+With `rehearsal.load: {mode: trace, ...}` every rehearsal replays the trace's arrivals (at its
+`speed`; `time_scale` does not change it) instead of `rehearsal.rate`; the clauses that need a
+rate take the trace's mean rate over the fault phase.
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ from typing import Any
 import yaml
 
 from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
+from harness.errors import InvalidExperiment, InvalidRoutes
 from harness.experiment.load import validate_experiment
 from harness.experiment.model import RequestSpec
+from harness.experiment.templates import RequestFactory
+from harness.load.trace import Trace, trace_of
 from harness.routes.clauses import contract
 from harness.routes.more_clauses import Rehearsal, more_clauses
 from harness.routes.spec import FAILURE_MODES, FailureMode, Route, RoutesFile
@@ -167,8 +173,31 @@ def _provider(spec: RoutesFile, routes_dir: Path) -> dict[str, Any]:
     return provider
 
 
+def _load(spec: RoutesFile, routes_dir: Path) -> dict[str, Any]:
+    """The rehearsals' load: open at `rehearsal.rate`, or `rehearsal.load` (a trace) with its file
+    made absolute."""
+    r = spec.rehearsal
+    if r.load is None:
+        return {"mode": "open", "rate": r.rate}
+    load: dict[str, Any] = r.load.model_dump(mode="json", exclude_none=True)
+    if r.load.file is not None:
+        load["file"] = str((routes_dir / r.load.file).resolve())
+    return load
+
+
+def trace_rate(trace: Trace, speed: float, start_s: float, end_s: float) -> float:
+    """A trace's mean arrival rate (per second, replayed at `speed`) from `start_s` to `end_s`."""
+    count = sum(1 for t in trace.times if start_s <= t / speed < end_s)
+    return count / (end_s - start_s)
+
+
 def plan_one(
-    spec: RoutesFile, name: str, mode: FailureMode, routes_dir: Path, time_scale: float = 1.0
+    spec: RoutesFile,
+    name: str,
+    mode: FailureMode,
+    routes_dir: Path,
+    time_scale: float = 1.0,
+    trace: Trace | None = None,
 ) -> Planned:
     """The experiment rehearsing `mode` on route `name`, validated, or why it cannot be planned."""
     route = spec.routes[name]
@@ -201,15 +230,17 @@ def plan_one(
         request = route.request
     # A refused oversized request never reaches the provider: nothing to count there.
     calls = not (oversized and d.action == "refuse")
-    rehearsal = (
-        None if oversized else Rehearsal(r.fault_s * time_scale, r.rate, primary_span_s(route, faults))
-    )
+    rate = r.rate
+    if trace is not None and r.load is not None:
+        fault_start = r.warmup_s + (0.0 if oversized else r.steady_s * time_scale)
+        rate = trace_rate(trace, r.load.speed, fault_start, fault_start + r.fault_s * time_scale)
+    rehearsal = None if oversized else Rehearsal(r.fault_s * time_scale, rate, primary_span_s(route, faults))
     more = more_clauses(route, mode, spec.signal, rehearsal, calls)
     exp: dict[str, Any] = {
         "title": f"{name}: {TITLES[mode]} -> {d.action or 'degraded'}",
         "target": _target(spec, route, request),
         "provider": _provider(spec, routes_dir),
-        "load": {"mode": "open", "rate": r.rate},
+        "load": _load(spec, routes_dir),
         "phases": phases,
         "contract": [
             *contract(route, mode, d, phased=not oversized, calls=calls, signal=spec.signal),
@@ -222,9 +253,26 @@ def plan_one(
 
 
 def plan(spec: RoutesFile, routes_path: Path, time_scale: float = 1.0) -> list[Planned]:
-    """Every route x failure mode, in file order."""
+    """Every route x failure mode, in file order. A trace load's file is read here (an unreadable
+    one raises `InvalidRoutes` naming it)."""
     where = routes_path.resolve().parent
-    return [plan_one(spec, name, mode, where, time_scale) for name in spec.routes for mode in FAILURE_MODES]
+    trace = None
+    if spec.rehearsal.load is not None:
+        try:
+            trace = trace_of(spec.rehearsal.load, where)
+        except InvalidExperiment as e:
+            raise InvalidRoutes(f"{routes_path}: rehearsal.load.file: {e}") from None
+        for name, route in spec.routes.items():
+            for field in ("request", "over_budget_request"):
+                request = getattr(route, field)
+                try:
+                    if request is not None:
+                        RequestFactory(request, spec.rehearsal.seed, where=field, trace=trace)
+                except InvalidExperiment as e:
+                    raise InvalidRoutes(f"{routes_path}: routes.{name}.{field}: {e}") from None
+    return [
+        plan_one(spec, name, mode, where, time_scale, trace) for name in spec.routes for mode in FAILURE_MODES
+    ]
 
 
 def write_plan(planned: list[Planned], out_dir: Path, routes_path: Path) -> list[Path]:

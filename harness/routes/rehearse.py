@@ -123,7 +123,11 @@ def rehearse(
         print_plain(str(e))
         return 2
     checklist = lint(spec)
-    planned = plan(spec, routes_path, time_scale)
+    try:
+        planned = plan(spec, routes_path, time_scale)
+    except InvalidRoutes as e:
+        print_plain(str(e))
+        return 2
     with tempfile.TemporaryDirectory(prefix="rehearse-plan-") as tmp:
         folder = out_dir if out_dir is not None else Path(tmp)
         paths = write_plan(planned, folder, routes_path)

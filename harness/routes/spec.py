@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.contract.degradation import Expect
-from harness.experiment.model import AppOrUrl, FieldError, PhaseFault, ProviderSpec, RequestSpec
+from harness.experiment.model import AppOrUrl, FieldError, Load, PhaseFault, ProviderSpec, RequestSpec
 from harness.experiment.templates import TemplateError, check_request
 
 FailureMode = Literal["unavailable", "rate_limited", "over_budget", "malformed", "slow"]
@@ -59,6 +59,18 @@ class Rehearsal(_Strict):
         default=None, gt=0, description="fault kept on after the judged phase; default from the retry policy"
     )
     seed: int = 0
+    load: Load | None = Field(
+        default=None,
+        description="`{mode: trace, file: TRACE, speed: X}`: replay recorded arrivals instead of `rate` "
+        "(the file relative to the routes file)",
+    )
+
+    @field_validator("load")
+    @classmethod
+    def _trace_only(cls, v: Load | None) -> Load | None:
+        if v is not None and v.mode != "trace":
+            raise FieldError(("mode",), "`rehearsal.rate` sets an open load: `load` is for `mode: trace`")
+        return v
 
 
 class Signal(_Strict):
@@ -260,7 +272,8 @@ class Route(_Strict):
             if spec is None:
                 continue
             try:
-                check_request(spec, where=field)
+                # `trace.NAME` is checked against the rehearsal's load by the routes file.
+                check_request(spec, where=field, allow_trace=True)
             except TemplateError as e:
                 loc = tuple(int(p) if p.isdigit() else p for p in e.field.split("."))
                 raise FieldError(loc, e.problem) from None
@@ -282,6 +295,24 @@ class RoutesFile(_Strict):
         if isinstance(data, dict) and isinstance(data.get("provider"), dict):
             return {**data, "provider": {"latency": "none", **data["provider"]}}
         return data
+
+    @model_validator(mode="after")
+    def _trace_values_need_a_trace(self) -> RoutesFile:
+        if self.rehearsal.load is not None:
+            return self
+        for name, route in self.routes.items():
+            for field in ("request", "over_budget_request"):
+                spec = getattr(route, field)
+                try:
+                    if spec is not None:
+                        check_request(spec, where=field)
+                except TemplateError as e:
+                    loc = ("routes", name, *(int(p) if p.isdigit() else p for p in e.field.split(".")))
+                    raise FieldError(
+                        loc,
+                        e.problem.replace("`load.mode: trace`", "`rehearsal.load: {mode: trace, file: ...}`"),
+                    ) from None
+        return self
 
     @field_validator("routes")
     @classmethod

@@ -17,12 +17,15 @@ from harness.record import PhaseWindow
 
 
 def scaled(exp: Experiment, scale: float) -> Experiment:
-    """The experiment with every duration multiplied by `scale`."""
+    """The experiment with every duration multiplied by `scale` (and a trace replayed
+    1/`scale` times as fast, so that its arrivals keep their places in the phases)."""
     if scale == 1.0:
         return exp
     data = exp.model_dump(by_alias=True)
     if data["load"].get("duration_s") is not None:
         data["load"]["duration_s"] *= scale
+    if data["load"]["mode"] == "trace":
+        data["load"]["speed"] /= scale
     for phase in data["phases"]:
         phase["duration_s"] *= scale
     return Experiment.model_validate(data)

@@ -26,6 +26,7 @@ from harness.events import RunHandler
 from harness.experiment.model import Experiment
 from harness.experiment.templates import RequestFactory
 from harness.load import drive
+from harness.load.trace import Trace, trace_of
 from harness.record import PhaseWindow, Run
 from harness.run.phases import announce_phases, cut_short, phase_rules, phase_windows, scaled
 from harness.run.provider_api import ProviderAPI
@@ -62,6 +63,7 @@ class Runner:
         self.handler = handler
         self.seed = options.seed if options.seed is not None else self.exp.seed
         self.stack = Stack(self.exp, source, options, self.seed)
+        self.trace: Trace | None = None  # a trace load's arrivals, read when the run starts
 
     def _new_run(self) -> Run:
         data = self.exp.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -71,11 +73,14 @@ class Runner:
     async def run(self, stop: asyncio.Event | None = None) -> tuple[Run, list[ClauseResult]]:
         run = self._new_run()
         stop = stop or asyncio.Event()
-        factory = RequestFactory(self.exp.target.request, self.seed)
         async with aiohttp.ClientSession() as session:
             api: ProviderAPI | None = None
             try:
                 self.stack.check_target_allowed()  # before anything starts or connects
+                # Read again, as it is now (`validate` read it too); a relative path is the
+                # experiment file's (`load_experiment` made it absolute already).
+                self.trace = trace_of(self.exp.load, self.source.parent)
+                factory = RequestFactory(self.exp.target.request, self.seed, trace=self.trace)
                 started, target_url = await _unless_stopped(self.stack.start_up(session), stop)
                 api = started
                 await self._drive(run, started, target_url, factory, stop)
@@ -167,6 +172,7 @@ class Runner:
                 seed=self.seed,
                 on_record=self.handler.request_done,
                 stop=halt,
+                trace=self.trace,
             )
 
 

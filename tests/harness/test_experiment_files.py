@@ -199,6 +199,35 @@ INVALID: list[tuple[str, str, str, int | None, str]] = [
         4,
         "unknown flaw 'silent_fallbak'",
     ),
+    ("trace-without-file", edit("{mode: open, rate: 20}", "{mode: trace}"), "load.file", 9, "needs `file`"),
+    (
+        "trace-with-a-rate",
+        edit("{mode: open, rate: 20}", "{mode: trace, file: t.csv, rate: 20}"),
+        "load.rate",
+        9,
+        "takes its arrivals from `file`",
+    ),
+    (
+        "trace-speed-zero",
+        edit("{mode: open, rate: 20}", "{mode: trace, file: t.csv, speed: 0}"),
+        "load.speed",
+        9,
+        "greater than 0",
+    ),
+    (
+        "file-on-an-open-load",
+        edit("rate: 20}", "rate: 20, file: t.csv}"),
+        "load.file",
+        9,
+        "only to `mode: trace`",
+    ),
+    (
+        "trace-value-without-a-trace",
+        edit("{X-Tenant: \"{{ choice('acme', 'globex') }}\"}", '{X-Tenant: "{{ trace.tenant }}"}'),
+        "target.request.headers.X-Tenant",
+        8,
+        "`trace` values need `load.mode: trace`",
+    ),
 ]
 
 

@@ -6,6 +6,8 @@ and `input_tokens` is the prompt's exact count: what the call would bill, cached
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from fakeprovider.dialects.anthropic import AnthropicMessages
@@ -13,7 +15,9 @@ from fakeprovider.serving import side_answers
 from fakeprovider.state import ProviderState
 
 
-def add_routes(app: web.Application, state: ProviderState, dialect: AnthropicMessages) -> None:
+def count_tokens_handler(
+    state: ProviderState, dialect: AnthropicMessages
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def count_tokens(request: web.Request) -> web.Response:
         return await side_answers.count(
             request,
@@ -22,4 +26,4 @@ def add_routes(app: web.Application, state: ProviderState, dialect: AnthropicMes
             lambda n: {"input_tokens": n},
         )
 
-    app.router.add_post("/v1/messages/count_tokens", count_tokens)
+    return count_tokens

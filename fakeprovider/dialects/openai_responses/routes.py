@@ -7,12 +7,18 @@ ledger: they answer from the store and the tokenizer only, in the dialect's word
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from aiohttp import web
 
 from fakeprovider.dialects.openai_responses import OpenAIResponses
 from fakeprovider.errors import ProviderError
 from fakeprovider.serving import side_answers
+from fakeprovider.serving.handler import serve
 from fakeprovider.state import ProviderState
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def not_found(response_id: str) -> ProviderError:
@@ -52,13 +58,14 @@ class _Routes:
         )
 
 
-def add_routes(
-    app: web.Application, state: ProviderState, dialect: OpenAIResponses, prefix: str = "/v1/responses"
-) -> None:
-    """Register the Responses routes other than `POST {prefix}` (registered first: the router
-    then tries it before the `{response_id}` pattern that shares its prefix)."""
+def handlers(state: ProviderState, dialect: OpenAIResponses) -> dict[str, Handler]:
+    """The handlers of `dialect`'s surfaces (`surfaces.SURFACES` names them after its `api`):
+    `POST` itself, served by `dialect` (which holds the state's store), and the routes beside it."""
     routes = _Routes(state, dialect)
-    # `input_tokens` first: `{response_id}` would match it too.
-    app.router.add_post(prefix + "/input_tokens", routes.count)
-    app.router.add_get(prefix + "/{response_id}", routes.get)
-    app.router.add_delete(prefix + "/{response_id}", routes.delete)
+    api = dialect.api
+    return {
+        api: partial(serve, state=state, dialect=dialect),
+        api + ".input_tokens": routes.count,
+        api + ".get": routes.get,
+        api + ".delete": routes.delete,
+    }

@@ -1,0 +1,441 @@
+"""`rehearse record`: a proxy in front of a real provider that writes every exchange to a cassette.
+
+Each call goes to the upstream as it came (credentials too) and its answer back to the caller as
+it arrives, chunk by chunk: the only work on the way is a timestamp and an append per chunk. Once
+the answer has ended, the exchange is built (the stream split into events, `frames.py`), redacted
+and written in a worker thread, one at a time, so the caller never waits for the disk.
+
+Which surface and model a call is comes from the provider's own route table (`surfaces.py`):
+a path the fake provider serves is recorded under the same `api`. Paths it does not know are
+proxied and recorded too, as `api: "passthrough"`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import urllib.parse
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+import orjson
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from fakeprovider.dialects.bedrock.eventstream import CONTENT_TYPE as EVENT_STREAM
+from fakeprovider.replay.cassette import (
+    MAX_EVENTS,
+    MAX_FILE_BYTES,
+    CassetteError,
+    CassetteWriter,
+    Exchange,
+    ExchangeTooLarge,
+    RecordedRequest,
+    RecordedResponse,
+    now_iso,
+    redact_headers,
+    redact_query,
+)
+from fakeprovider.replay.frames import Chunk, eventstream_events, json_or_text, sse_events
+from fakeprovider.surfaces import SURFACES, Surface, model_named
+from fakeprovider.threaded import ServerThread, StartStop, listen_error
+
+PASSTHROUGH = "passthrough"  # the `api` of a path no surface declares
+MAX_UPSTREAM_CONNECTIONS = 256  # the shared client's pool: calls beyond it wait for a connection
+MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a request body the proxy accepts (larger: 413)
+MAX_PENDING_WRITES = 256  # exchanges waiting for the writer; past it a finished call waits
+CONNECT_TIMEOUT_S = 10.0
+# While the writer thread holds the GIL, the event loop waits for it up to Python's switch
+# interval (5 ms by default): the recorder lowers it for its life, so a chunk waits at most this.
+SWITCH_INTERVAL_S = 0.0005
+SHUTDOWN_TIMEOUT_S = 0.5
+IDLE_TIMEOUT_S = 30.0
+# Hop-by-hop headers (RFC 9110 §7.6.1) and what the proxy sets itself: never forwarded.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+
+
+class RecorderError(RuntimeError):
+    """The recorder could not start: a bad upstream URL, a cassette it cannot write, a port in use."""
+
+
+def upstream_base(url: str) -> str:
+    """`url` checked (http or https, a host, no query) and without its trailing slash."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RecorderError(f"--upstream {url!r}: expected an http:// or https:// URL with a host")
+    if parts.query or parts.fragment:
+        raise RecorderError(f"--upstream {url!r}: a base URL has no query or fragment")
+    return url.rstrip("/")
+
+
+def _joined(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> dict[str, str]:
+    """Headers as one value each (repeated ones joined with `, `), hop-by-hop ones left out."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        low = name.lower()
+        if low not in HOP_BY_HOP:
+            out[low] = f"{out[low]}, {value}" if low in out else value
+    return out
+
+
+def _decoded(body: bytes, encoding: str) -> bytes | None:
+    """A compressed answer's bytes as text for the cassette (gzip, deflate); None: not decodable."""
+    if encoding in ("", "identity"):
+        return body
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        try:
+            return zlib.decompress(body, 47)  # gzip or zlib header, told apart by zlib
+        except zlib.error:
+            return None
+    return None
+
+
+class Recorder(StartStop):
+    """The recording proxy: `async with Recorder(upstream, cassette) as r: r.url`."""
+
+    def __init__(
+        self,
+        upstream: str,
+        cassette: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log: TextIO | None = None,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+    ) -> None:
+        """`log`: where warnings go (default stderr): an unreachable upstream, a cap reached."""
+        self.upstream = upstream_base(upstream)
+        try:
+            self.writer = CassetteWriter(cassette)
+        except OSError as e:
+            raise RecorderError(f"--cassette {cassette}: cannot create: {e.strerror or e}") from None
+        except CassetteError as e:
+            raise RecorderError(f"--cassette {e}") from None
+        if not os.access(cassette, os.W_OK | os.X_OK):
+            raise RecorderError(f"--cassette {cassette}: cannot write there (permission denied)")
+        self.cassette = cassette
+        self.host = host
+        self.port = port
+        self.recording = True  # False once the cassette is full or the disk refused a file
+        self.written = 0  # exchanges written so far
+        self._log = log
+        self._idle_timeout_s = idle_timeout_s
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: set[asyncio.Future[None]] = set()
+        self._slots: asyncio.Semaphore | None = None  # MAX_PENDING_WRITES
+        self._switch_interval: float | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def warn(self, message: str) -> None:
+        print(f"rehearse record: {message}", file=self._log or sys.stderr, flush=True)
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        # The provider's own table: a path is recorded as the surface the provider serves there.
+        for surface in SURFACES:
+            app.router.add_route(surface.method, surface.path, partial(self._proxy, surface=surface))
+        app.router.add_route("*", "/{tail:.*}", partial(self._proxy, surface=None))
+        return app
+
+    async def start(self) -> None:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearsal-recorder")
+        self._slots = asyncio.Semaphore(MAX_PENDING_WRITES)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=MAX_UPSTREAM_CONNECTIONS),
+            timeout=aiohttp.ClientTimeout(total=None, connect=CONNECT_TIMEOUT_S),
+            auto_decompress=False,  # the caller gets the upstream's bytes as they are
+            cookie_jar=aiohttp.DummyCookieJar(),  # cookies are the caller's, not the proxy's
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        )
+        runner = web.AppRunner(
+            self._app(),
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            keepalive_timeout=self._idle_timeout_s,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        try:
+            await site.start()
+        except OSError as e:
+            await runner.cleanup()
+            await self._close_clients()
+            raise RecorderError(listen_error(e, self.host, self.port)) from None
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+
+    async def flush(self) -> None:
+        """Wait until every finished exchange is on disk."""
+        while self._pending:
+            await asyncio.wait(set(self._pending))
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.flush()
+        await self._close_clients()
+
+    async def _close_clients(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+
+    # --- the hot path ---------------------------------------------------------------------------
+
+    async def _proxy(self, request: web.Request, surface: Surface | None) -> web.StreamResponse:
+        start = time.monotonic()
+        recorded_at = now_iso()
+        body = await request.read()
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        # Identity upstream: the cassette gets plain text, and there is nothing to re-encode.
+        headers = [(k, v) for k, v in headers if k.lower() != "accept-encoding"]
+        headers.append(("Accept-Encoding", "identity"))
+        assert self._session is not None
+        try:
+            upstream = await self._session.request(
+                request.method,
+                URL(self.upstream + request.rel_url.raw_path_qs, encoded=True),
+                headers=headers,
+                data=body if body else None,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, TimeoutError) as e:
+            message = f"cannot reach the upstream {self.upstream}: {e}"
+            self.warn(f"{request.method} {request.path}: {message}")
+            error = {"error": {"type": "upstream_unreachable", "message": f"rehearse record: {message}"}}
+            return web.Response(status=502, body=orjson.dumps(error), content_type="application/json")
+        chunks: list[Chunk] = []
+        keep = self.recording
+        size = 0
+        cut: str | None = None
+        try:
+            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+            for name, value in upstream.headers.items():
+                if name.lower() not in HOP_BY_HOP:
+                    response.headers.add(name, value)
+            if upstream.content_length is not None:
+                response.content_length = upstream.content_length
+            await response.prepare(request)
+            try:
+                async for chunk in upstream.content.iter_any():
+                    t = time.monotonic()
+                    await response.write(chunk)  # the caller's first
+                    if keep:
+                        size += len(chunk)
+                        if size > MAX_FILE_BYTES:
+                            keep = False
+                            chunks.clear()
+                            self.warn(
+                                f"{request.method} {request.path}: the answer passed {MAX_FILE_BYTES:,} "
+                                "bytes, the cap of one exchange; not recorded"
+                            )
+                        else:
+                            chunks.append((round((t - start) * 1000.0, 3), chunk))
+            except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, TimeoutError) as e:
+                cut = f"the upstream cut the answer: {e}"
+            end_ms = (time.monotonic() - start) * 1000.0
+            if cut is None:
+                await response.write_eof()
+        except ConnectionResetError:
+            # The caller went away: nothing whole to record.
+            return web.Response(status=499)
+        finally:
+            upstream.release()
+        if cut is not None:
+            self.warn(f"{request.method} {request.path}: {cut}")
+            if request.transport is not None:
+                request.transport.close()  # the caller sees the cut too
+        if keep and self.recording:
+            await self._schedule(request, surface, body, upstream, chunks, recorded_at, end_ms)
+        return response
+
+    async def _schedule(
+        self,
+        request: web.Request,
+        surface: Surface | None,
+        body: bytes,
+        upstream: aiohttp.ClientResponse,
+        chunks: list[Chunk],
+        recorded_at: str,
+        end_ms: float,
+    ) -> None:
+        """Hand the exchange to the writer thread; wait only when `MAX_PENDING_WRITES` wait already."""
+        assert self._executor is not None
+        assert self._slots is not None
+        slots = self._slots
+        await slots.acquire()
+        job = partial(
+            self._write,
+            surface,
+            request.method,
+            request.path,
+            dict(request.query),
+            _joined(request.headers),
+            dict(request.match_info),
+            body,
+            upstream.status,
+            _joined(upstream.headers),
+            chunks,
+            recorded_at,
+            end_ms,
+        )
+        future = asyncio.get_running_loop().run_in_executor(self._executor, job)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        future.add_done_callback(lambda _: slots.release())
+
+    # --- the writer thread ----------------------------------------------------------------------
+
+    def _write(
+        self,
+        surface: Surface | None,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        request_headers: dict[str, str],
+        match: dict[str, str],
+        body: bytes,
+        status: int,
+        response_headers: dict[str, str],
+        chunks: list[Chunk],
+        recorded_at: str,
+        end_ms: float,
+    ) -> None:
+        if not self.recording:
+            return
+        try:
+            exchange = build_exchange(
+                surface,
+                RecordedRequest(method, path, query, request_headers, _request_body(body)),
+                status,
+                response_headers,
+                chunks,
+                match,
+                recorded_at,
+                end_ms,
+            )
+            self.writer.write(exchange)
+            self.written += 1
+        except ExchangeTooLarge as e:
+            self.warn(str(e))
+        except CassetteError as e:
+            self.recording = False
+            self.warn(f"{e}: recording stopped, still proxying")
+        except OSError as e:
+            self.recording = False
+            self.warn(
+                f"cannot write to {self.cassette}: {e.strerror or e}: recording stopped, still proxying"
+            )
+        except Exception as e:  # a bug of ours in one exchange: said, and the proxy goes on
+            self.warn(f"{method} {path}: not recorded: {e!r}")
+
+
+def _request_body(body: bytes) -> Any:
+    if not body:
+        return None
+    return json_or_text(body.decode("utf-8", "replace"))
+
+
+def build_exchange(
+    surface: Surface | None,
+    request: RecordedRequest,
+    status: int,
+    response_headers: dict[str, str],
+    chunks: list[Chunk],
+    match: dict[str, str],
+    recorded_at: str,
+    end_ms: float,
+) -> Exchange:
+    """The exchange as the cassette keeps it: the surface and model named, secrets redacted, the
+    answer a JSON body, a text, or a stream's events (by its content type)."""
+    body = request.body
+    if surface is None:
+        api, model = PASSTHROUGH, model_named(body, {})
+        stream = isinstance(body, dict) and body.get("stream") is True
+    else:
+        api, model, stream = surface.api, model_named(body, match), surface.stream(body, match)
+    content_type = response_headers.get("content-type", "").split(";")[0].strip().lower()
+    events = None
+    text: str | None = None
+    answer: Any = None
+    if content_type == "text/event-stream":
+        events = tuple(sse_events(chunks))
+    elif content_type == EVENT_STREAM:
+        events = tuple(eventstream_events(chunks))
+    else:
+        raw = _decoded(b"".join(c for _, c in chunks), response_headers.get("content-encoding", ""))
+        if raw is None:
+            text = f"<{sum(len(c) for _, c in chunks)} bytes, content-encoding not decoded>"
+        else:
+            decoded = raw.decode("utf-8", "replace")
+            answer = json_or_text(decoded) if decoded else None
+            if isinstance(answer, str):
+                answer, text = None, decoded
+    if events is not None and len(events) > MAX_EVENTS:
+        raise ExchangeTooLarge(
+            f"{request.method} {request.path}: {len(events):,} events, more than the "
+            f"{MAX_EVENTS:,} a recorded stream may hold; not recorded"
+        )
+    redacted = RecordedRequest(
+        request.method,
+        request.path,
+        redact_query(request.query),
+        redact_headers(request.headers),
+        body,
+    )
+    response = RecordedResponse(
+        status, redact_headers(response_headers), answer, text, events, round(end_ms, 3)
+    )
+    return Exchange(api, model, stream, redacted, response, recorded_at).with_key()
+
+
+class RecorderThread(ServerThread[Recorder]):
+    """The recorder on its own event loop in a daemon thread, for synchronous code and tests."""
+
+    def __init__(self, upstream: str, cassette: Path, **kwargs: Any) -> None:
+        super().__init__(Recorder(upstream, cassette, **kwargs), "rehearsal-recorder")
+
+    @property
+    def recorder(self) -> Recorder:
+        return self.server
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        """Wait until every finished exchange is on disk."""
+        loop = self._loop
+        if loop is not None and self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self.server.flush(), loop).result(timeout_s)
