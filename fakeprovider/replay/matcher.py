@@ -15,7 +15,6 @@ walk of at most `MAX_DIFF_STEPS` values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,21 +25,6 @@ MissPolicy = Literal["generate", "error"]
 MISS_POLICIES: tuple[MissPolicy, ...] = ("generate", "error")
 NEAREST_CANDIDATES = 1_000  # recordings compared field by field on a miss
 MAX_DIFF_STEPS = 10_000  # values walked to find the first difference
-# Where a surface names the model when the body does not: Gemini's `models/{model}:…`, Azure's
-# deployment path, Bedrock's `/model/{modelId}/…`.
-_PATH_MODEL_PARAMS = ("model", "deployment", "modelId")
-
-
-def named_model(body: Mapping[str, Any], params: Mapping[str, str]) -> str | None:
-    """The model as the caller named it: the body's `model`, else the path's model or deployment."""
-    model = body.get("model")
-    if isinstance(model, str):
-        return model
-    for name in _PATH_MODEL_PARAMS:
-        value = params.get(name)
-        if value is not None:
-            return value
-    return None
 
 
 @dataclass(frozen=True, slots=True)

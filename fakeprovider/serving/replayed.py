@@ -20,13 +20,13 @@ from fakeprovider.generation.plan import Plan
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.replay.answer import NOT_RECORDED
 from fakeprovider.replay.cassette import Exchange
-from fakeprovider.replay.matcher import named_model
 from fakeprovider.replay.replayer import RecordedError, TimedAnswer
 from fakeprovider.scenario.engine import ActiveRule
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.delivery import Outgoing, send_stream, send_whole
 from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults
 from fakeprovider.state import ProviderState
+from fakeprovider.surfaces import model_named
 
 
 def find(
@@ -36,7 +36,7 @@ def find(
     `--replay-miss error` the 400 naming the nearest recording."""
     replay = state.replay
     assert replay is not None
-    model = named_model(body, request.match_info)
+    model = model_named(body, request.match_info)  # as the recorder names it
     x = replay.find(dialect.api, model, stream, body)
     if x is None and replay.miss == "error":
         raise replay.miss_error(dialect.api, model, stream, body)

@@ -1,5 +1,7 @@
-"""Making cassettes in tests without a recorder: a request sent to a provider, its answer read
-off the wire and written as an exchange (SSE blocks as events, `t_ms` set by the test)."""
+"""Making cassettes in tests with timing the test chooses: a request sent to a provider, its
+answer read off the wire and written as an exchange, split into events as the recorder splits
+them (`frames.py`), the `i`th at `t_ms(i)`. (`rehearse record` stamps real arrival times; a
+test of replayed timing wants known ones.)"""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 import httpx2
 import orjson
 
+from fakeprovider.replay import frames
 from fakeprovider.replay.cassette import (
     CassetteWriter,
     Exchange,
@@ -20,33 +23,10 @@ from fakeprovider.replay.cassette import (
 )
 
 
-def sse_events(raw: bytes, t_ms: Callable[[int], float]) -> tuple[RecordedEvent, ...]:
-    """An SSE body as recorded events, the `i`th at `t_ms(i)`."""
-    out: list[RecordedEvent] = []
-    for block in raw.split(b"\n\n"):
-        if not block.strip():
-            continue
-        name: str | None = None
-        data: list[str] = []
-        comment: str | None = None
-        for line in block.decode().split("\n"):
-            if line.startswith(":"):
-                comment = line[1:].strip()
-            elif line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip())
-        t = t_ms(len(out))
-        if comment is not None and not data:
-            out.append(RecordedEvent(t, name, None, comment))
-            continue
-        text = "\n".join(data)
-        try:
-            value: Any = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            value = text
-        out.append(RecordedEvent(t, name, value))
-    return tuple(out)
+def sse_events(raw: bytes, t_ms: Callable[[int], float]) -> list[RecordedEvent]:
+    """An SSE body as the recorder splits it, the `i`th event arriving at `t_ms(i)`."""
+    blocks = [b for b in raw.replace(b"\r\n", b"\n").split(b"\n\n") if b.strip()]
+    return frames.sse_events((t_ms(i), block + b"\n\n") for i, block in enumerate(blocks))
 
 
 def tape(
@@ -71,7 +51,7 @@ def tape(
     content_type = resp.headers.get("content-type", "")
     events = body_value = None
     if "event-stream" in content_type:
-        events = sse_events(raw, t_ms)
+        events = tuple(sse_events(raw, t_ms))
         end = end_ms if end_ms is not None else (events[-1].t_ms + 1 if events else 0.0)
     else:
         body_value = orjson.loads(raw)

@@ -23,7 +23,7 @@ from fakeprovider.replay.cassette import (
     RecordedRequest,
     RecordedResponse,
 )
-from fakeprovider.replay.matcher import Matcher, named_model
+from fakeprovider.replay.matcher import Matcher
 from fakeprovider.replay.replayer import ReplayOptions
 
 HI = [{"role": "user", "content": "hi"}]
@@ -102,13 +102,6 @@ def test_a_miss_names_the_nearest_recording_and_the_first_difference(tmp_path: P
     assert missing is not None
     assert missing.difference == "temperature differs"
     assert Matcher(cassette(tmp_path / "empty")).nearest("openai.chat", None, False, {}) is None
-
-
-def test_named_model_is_the_body_then_the_path() -> None:
-    assert named_model({"model": "gpt-4o"}, {"deployment": "prod"}) == "gpt-4o"
-    assert named_model({}, {"deployment": "prod"}) == "prod"
-    assert named_model({}, {"modelId": "anthropic.claude"}) == "anthropic.claude"
-    assert named_model({}, {}) is None
 
 
 def test_replay_options_are_validated(tmp_path: Path) -> None:
