@@ -10,7 +10,12 @@ and the server process's CPU time (utime+stime from /proc/PID/stat) over the mea
 The headline figure is baseline CPU / provider CPU per request (and per chunk); the target is
 >= 0.5.
 
-    python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE]
+With `--replay`, a third server answers the OpenAI workloads from a cassette taped from the
+provider first (`rehearse serve --replay DIR --replay-miss error`), cycling through
+`REPLAY_PROMPTS` prompts, and the report adds its CPU per request over the generating
+provider's (the goal is <= 1.2).
+
+    python bench/provider_throughput.py [--quick] [--requests N] [--seconds S] [--json FILE] [--replay]
 """
 
 from __future__ import annotations
@@ -67,6 +72,12 @@ _GEMINI_DONE = b'"finishReason":"'
 GEMINI_MODEL = "gemini-2.5-flash-lite"
 
 TARGETS = ("baseline", "provider")
+# `--replay`: the workloads a cassette can answer (the OpenAI surfaces), and how many distinct
+# prompts of each it holds (requests cycle through them, so every one is a hit).
+REPLAY_WORKLOADS = ("chat", "stream", "responses", "responses-stream", "azure-chat")
+REPLAY_PROMPTS = 50
+REPLAY_GOAL = 1.2
+_REPLAY_APIS = {"chat": "openai.chat", "responses": "openai.responses"}
 WORKLOADS = (
     "chat",
     "stream",
@@ -219,16 +230,45 @@ class Server:
             self._stderr = None
 
 
-def make_server(target: str, provider_cmd: str | None = None) -> Server:
+def make_server(target: str, provider_cmd: str | None = None, cassette: Path | None = None) -> Server:
+    # Answers run to the 50-token cap, as the baseline's 50 chunks do (bench/README.md).
+    scenario = ["--scenario", str(ROOT / "bench" / "full_answers.yaml")]
+    serve = [sys.executable, "-m", "harness.cli", "serve", "--port", "0", "--latency", "none", *scenario]
     if target == "provider" and provider_cmd:
         argv = shlex.split(provider_cmd)
     elif target == "provider":
-        # Answers run to the 50-token cap, as the baseline's 50 chunks do (bench/README.md).
-        scenario = ["--scenario", str(ROOT / "bench" / "full_answers.yaml")]
-        argv = [sys.executable, "-m", "harness.cli", "serve", "--port", "0", "--latency", "none", *scenario]
+        argv = serve
+    elif target == "replay":
+        assert cassette is not None
+        argv = [*serve, "--replay", str(cassette), "--replay-miss", "error"]
     else:
         argv = [sys.executable, str(Path(__file__).with_name("baseline_server.py")), "--port", "0"]
     return Server(target, argv)
+
+
+def make_cassette(directory: Path, workloads: Sequence[str]) -> None:
+    """Tape `REPLAY_PROMPTS` requests of each workload from an in-process provider (the same
+    scenario as the measured one) into `directory`."""
+    sys.path.insert(0, str(ROOT))
+    import httpx2
+
+    from fakeprovider import FakeProviderThread
+    from fakeprovider.replay.cassette import CassetteWriter
+    from tests.fakeprovider.replay.taping import tape
+
+    writer = CassetteWriter(directory)
+    scenario = ROOT / "bench" / "full_answers.yaml"
+    with FakeProviderThread(latency="none", scenario=scenario) as p, httpx2.Client(base_url=p.url) as http:
+        for workload in workloads:
+            path = PATHS.get(workload, "/v1/chat/completions")
+            api = "azure.chat" if workload == "azure-chat" else _REPLAY_APIS[api_of(workload)]
+            headers = {
+                k: v for k, v in WORKLOAD_HEADERS.get(workload, HEADERS).items() if k != "Content-Type"
+            }
+            for i in range(REPLAY_PROMPTS):
+                body = orjson.loads(request_body(workload, i))
+                model = MODEL if workload == "azure-chat" else None
+                tape(http, writer, api, path, body, model=model, headers=headers)
 
 
 # -- load ------------------------------------------------------------------------------------
@@ -305,7 +345,9 @@ class LoadResult:
 class Load:
     """`concurrency` kept-alive connections to one server, each sending one request at a time."""
 
-    def __init__(self, url: str, concurrency: int) -> None:
+    def __init__(self, url: str, concurrency: int, prompts: int | None = None) -> None:
+        """`prompts`: cycle through that many distinct requests (a cassette's), else all differ."""
+        self.prompts = prompts
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -313,7 +355,7 @@ class Load:
         self._conns: list[Connection | None] = [None] * concurrency
 
     def request(self, workload: str, i: int) -> bytes:
-        body = request_body(workload, i)
+        body = request_body(workload, i % self.prompts if self.prompts else i)
         path = PATHS.get(workload, "/v1/chat/completions")
         return request_bytes(self.host, self.port, path, body, WORKLOAD_HEADERS.get(workload, HEADERS))
 
@@ -382,7 +424,7 @@ def own_cpu_seconds() -> float:
 
 async def measure(server: Server, workload: str, settings: Settings) -> Measurement:
     """Warm up, then one measured window of `workload` against `server`."""
-    load = Load(server.url, settings.concurrency)
+    load = Load(server.url, settings.concurrency, REPLAY_PROMPTS if server.name == "replay" else None)
     try:
         await load.drive(workload, settings.warmup_requests, settings.warmup_seconds)
         cpu0, wait0, own0 = server.cpu_seconds(), server.wait_seconds(), own_cpu_seconds()
@@ -447,6 +489,16 @@ def ratios(results: dict[str, dict[str, Measurement]]) -> dict[str, float | None
     return out
 
 
+def replay_ratios(results: dict[str, dict[str, Measurement]]) -> dict[str, float]:
+    """Replay CPU per request over the generating provider's, per workload (goal <= 1.2)."""
+    prov, rep = results.get("provider", {}), results.get("replay", {})
+    return {
+        w: rep[w].cpu_us_per_req / prov[w].cpu_us_per_req
+        for w in WORKLOADS
+        if w in prov and w in rep and prov[w].cpu_us_per_req
+    }
+
+
 def paired_ratios(measurements: Sequence[Measurement], rounds: int) -> dict[str, float]:
     """Median over rounds of each round's own ratio: the two servers of a round run back to back,
     so slow drifts in the machine's load cancel out better than in the ratio of medians."""
@@ -487,7 +539,7 @@ def print_table(results: dict[str, dict[str, Measurement]], ratio: dict[str, flo
     )
     rows = []
     for workload in WORKLOADS:
-        for target in TARGETS:
+        for target in (*TARGETS, "replay"):
             m = results.get(target, {}).get(workload)
             if m is None:
                 continue
@@ -534,6 +586,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workload", choices=WORKLOADS, action="append", help="repeatable (default: all)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     p.add_argument(
+        "--replay",
+        action="store_true",
+        help="also measure the provider answering the OpenAI workloads from a cassette",
+    )
+    p.add_argument(
         "--provider-cmd",
         metavar="CMD",
         help="start the provider with this command line instead (it must print `listening on URL`)",
@@ -566,16 +623,22 @@ def on_sigterm(signum: int, frame: object) -> None:
 
 
 def run(
-    settings: Settings, targets: Sequence[str], workloads: Sequence[str], provider_cmd: str | None = None
+    settings: Settings,
+    targets: Sequence[str],
+    workloads: Sequence[str],
+    provider_cmd: str | None = None,
+    cassette: Path | None = None,
 ) -> list[Measurement]:
     """Every round, every server (one at a time), every workload; servers always stopped."""
     out: list[Measurement] = []
     for r in range(settings.rounds):
         for target in targets:
-            server = make_server(target, provider_cmd)
+            server = make_server(target, provider_cmd, cassette)
             try:
                 server.start()
                 for workload in workloads:
+                    if target == "replay" and workload not in REPLAY_WORKLOADS:
+                        continue
                     print(f"  round {r + 1} {target} {workload} ...", file=sys.stderr, flush=True)
                     out.append(asyncio.run(measure(server, workload, settings)))
             finally:
@@ -586,25 +649,35 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = settings_from(args)
-    targets = (args.only,) if args.only else TARGETS
+    targets: tuple[str, ...] = (args.only,) if args.only else TARGETS
     workloads = tuple(dict.fromkeys(args.workload or WORKLOADS))
+    cassette_dir = tempfile.TemporaryDirectory(prefix="bench-cassette-") if args.replay else None
+    cassette = None if cassette_dir is None else Path(cassette_dir.name)
+    if cassette is not None:
+        targets = (*targets, "replay")
+        print("  taping the replay cassette ...", file=sys.stderr, flush=True)
+        make_cassette(cassette, [w for w in workloads if w in REPLAY_WORKLOADS])
     signal.signal(signal.SIGTERM, on_sigterm)
     # Even when started in the background with SIGINT ignored: Ctrl-C must stop the servers.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     pinned = pin_client()
     try:
-        measurements = run(settings, targets, workloads, args.provider_cmd)
+        measurements = run(settings, targets, workloads, args.provider_cmd, cassette)
     except KeyboardInterrupt:
         print("interrupted; servers stopped", file=sys.stderr)
         return 130
     except RuntimeError as e:
         print(f"provider_throughput: {e}", file=sys.stderr)
         return 1
+    finally:
+        if cassette_dir is not None:
+            cassette_dir.cleanup()
     results: dict[str, dict[str, Measurement]] = {}
     for target in targets:
         for workload in workloads:
             rounds = [m for m in measurements if m.target == target and m.workload == workload]
-            results.setdefault(target, {})[workload] = median_of(rounds)
+            if rounds:
+                results.setdefault(target, {})[workload] = median_of(rounds)
     ratio = ratios(results)
     print(
         f"provider throughput: {settings.requests} requests or {settings.seconds:g} s per measurement, "
@@ -612,6 +685,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"client on core {CLIENT_CORE if pinned else '(unpinned)'}"
     )
     print_table(results, ratio)
+    replayed = replay_ratios(results)
+    for workload, value in replayed.items():
+        verdict = "ok" if value <= REPLAY_GOAL else "ABOVE GOAL"
+        print(f"replay/generated {workload} cpu per req: {value:.2f}  (goal <= {REPLAY_GOAL}: {verdict})")
     paired = paired_ratios(measurements, settings.rounds) if len(targets) == 2 else {}
     if settings.rounds > 1:
         for name, value in paired.items():
@@ -624,6 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "results": {t: {w: asdict(m) for w, m in ws.items()} for t, ws in results.items()},
             "rounds": [asdict(m) for m in measurements],
             "ratios": ratio,
+            "replay_ratios": replayed,
             "paired_ratios": paired,
             "target_ratio": TARGET_RATIO,
         }

@@ -9,11 +9,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import orjson
 from aiohttp import web
 
 from fakeprovider.accounting.metrics import CONTENT_TYPE
+from fakeprovider.replay.cassette import CassetteError
+from fakeprovider.replay.replayer import ReplayOptions
 from fakeprovider.scenario import ScenarioError, parse_rule, parse_scenario, scenario_json
 from fakeprovider.scenario.engine import RuleError
 from fakeprovider.state import ProviderState
@@ -138,6 +141,32 @@ def add_routes(app: web.Application, state: ProviderState) -> None:
         state.clock.start()
         return _json({"now_s": 0.0})
 
+    async def get_replay(request: web.Request) -> web.Response:
+        replay = state.replay
+        return _json({"replay": None if replay is None else replay.stats()})
+
+    async def put_replay(request: web.Request) -> web.Response:
+        """`{"directory": DIR, "miss": "generate"|"error", "speed": X}`, or `null` for none."""
+        try:
+            data = orjson.loads(await request.read() or b"null")
+        except orjson.JSONDecodeError as e:
+            return _problem(400, f"PUT /control/replay: not JSON: {e}")
+        if data is None:
+            state.set_replay(None)
+            return await get_replay(request)
+        if not isinstance(data, dict) or not isinstance(data.get("directory"), str):
+            return _problem(400, 'PUT /control/replay: expected {"directory": DIR, "miss": …, "speed": …}')
+        try:
+            options = ReplayOptions(
+                Path(data["directory"]), data.get("miss", "generate"), data.get("speed", 1.0)
+            )
+            state.set_replay(options)
+        except CassetteError as e:
+            return _problem(400, f"PUT /control/replay: {e}")
+        return await get_replay(request)
+
+    app.router.add_get("/control/replay", guarded(state, get_replay))
+    app.router.add_put("/control/replay", guarded(state, put_replay))
     app.router.add_get("/control/faults", guarded(state, list_faults))
     app.router.add_post("/control/faults", guarded(state, add_fault))
     app.router.add_delete("/control/faults", guarded(state, delete_faults))

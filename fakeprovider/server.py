@@ -12,6 +12,8 @@ from fakeprovider.app import create_app
 from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.clock import VirtualTime
 from fakeprovider.generation import tokens
+from fakeprovider.replay.cassette import CassetteError
+from fakeprovider.replay.replayer import ReplayOptions
 from fakeprovider.resources import quiet_resource_errors
 from fakeprovider.scenario import (
     CompiledScenario,
@@ -60,6 +62,15 @@ def _scenario_from(
     return parse_scenario(scenario), "scenario"
 
 
+def replay_options(
+    replay: Path | str | ReplayOptions | None, miss: str = "generate", speed: float = 1.0
+) -> ReplayOptions | None:
+    """`replay` as options (a directory with `miss` and `speed`), validated: `CassetteError`."""
+    if replay is None or isinstance(replay, ReplayOptions):
+        return replay
+    return ReplayOptions(Path(replay), miss, speed)  # type: ignore[arg-type]
+
+
 class FakeProvider(StartStop):
     """The fake model server as an async context manager: `async with FakeProvider() as p: p.url`."""
 
@@ -76,12 +87,21 @@ class FakeProvider(StartStop):
         clock: VirtualTime | None = None,
         warm: bool | None = None,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
+        replay: Path | str | ReplayOptions | None = None,
+        replay_miss: str = "generate",
+        replay_speed: float = 1.0,
     ) -> None:
         """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds).
         `warm`: build the content pools before listening (default: when realistic).
-        `idle_timeout_s`: how long a connection may send nothing before it is closed."""
+        `idle_timeout_s`: how long a connection may send nothing before it is closed.
+        `replay`: a cassette directory to answer from (docs/replay.md), with what a miss does
+        (`replay_miss`: "generate" or "error") and how much faster recorded timing plays."""
         self._warm_first = latency == "realistic" if warm is None else warm
         self._idle_timeout_s = idle_timeout_s
+        try:
+            options = replay_options(replay, replay_miss, replay_speed)
+        except CassetteError as e:
+            raise ServerError(str(e)) from None
         config = ProviderConfig(
             host=host,
             port=port,
@@ -89,6 +109,7 @@ class FakeProvider(StartStop):
             latency=latency,
             ledger_path=ledger,
             control_token=control_token,
+            replay=options,
         )
         try:
             parsed, source = _scenario_from(scenario)
@@ -99,7 +120,7 @@ class FakeProvider(StartStop):
                 self.state = ProviderState(config, parsed, source)
             else:
                 self.state = ProviderState(config, parsed, source, sleep=clock.sleep, time_source=clock)
-        except ScenarioError as e:
+        except (ScenarioError, CassetteError) as e:
             raise ServerError(str(e)) from None
         except OSError as e:
             raise ServerError(f"cannot open ledger file {ledger}: {e.strerror or e}") from None

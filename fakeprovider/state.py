@@ -19,6 +19,7 @@ from fakeprovider.clock import ScenarioClock
 from fakeprovider.dialects.openai_responses.store import DEFAULT_MAX_RESPONSES, ResponseStore
 from fakeprovider.generation.content import ContentPools
 from fakeprovider.generation.rng import DigestRandom
+from fakeprovider.replay.replayer import Replay, ReplayOptions
 from fakeprovider.scenario import CompiledScenario, Scenario
 from fakeprovider.scenario.engine import Engine
 from fakeprovider.serving.pacing import Pacer
@@ -42,6 +43,7 @@ class ProviderConfig:
     control_token: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     responses_store_max: int = DEFAULT_MAX_RESPONSES  # Responses API: the newest N kept
+    replay: ReplayOptions | None = None  # answer from this cassette (`--replay`)
 
 
 class ProviderState:
@@ -65,6 +67,8 @@ class ProviderState:
         self.clock = ScenarioClock(time_source)
         self.engine = Engine(self.scenario.scenario.faults, self.seed, self.clock)
         self.limiter = Limiter(self.scenario.scenario.limits, time_source)
+        # The cassette before the ledger file, so a bad one leaks no file.
+        self.replay: Replay | None = None if config.replay is None else Replay(config.replay, self.realistic)
         self.ledger = Ledger(config.ledger_max_records, config.ledger_path)
         self.metrics = ProviderMetrics()
         self.prefix_cache = PrefixCache()
@@ -109,7 +113,8 @@ class ProviderState:
 
     def reset(self) -> None:
         """Back to the scenario in force: added rules dropped; ledger, hits, attempts, quotas,
-        caches and stored responses cleared; the scenario clock restarted."""
+        caches and stored responses cleared; a cassette back to its first recordings; the
+        scenario clock restarted."""
         self.engine.reset()
         self.limiter.clear()
         self.ledger.clear()
@@ -117,8 +122,15 @@ class ProviderState:
         self.explicit_cache.clear()
         self.responses.clear()
         self._attempts.clear()
+        if self.replay is not None:
+            self.replay.rewind()
         self.clock.start()
         self.started_at = time.time()
+
+    def set_replay(self, options: ReplayOptions | None) -> None:
+        """Answer from another cassette (loaded first: on error the old one stays), or from
+        none (`None`)."""
+        self.replay = None if options is None else Replay(options, self.realistic)
 
     def next_attempt(self, key: str, *, new_request: bool = False, window_s: float | None = None) -> int:
         """The attempt number of a call of the request `key`: 1 when `new_request`, or when

@@ -29,6 +29,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rehearse", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,6 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="model-like pacing (default) or instant responses",
     )
     serve.add_argument("--control-token", help="require this bearer token on /control and /metrics")
+    serve.add_argument(
+        "--replay",
+        type=Path,
+        metavar="DIR",
+        help="answer requests that match a recording in this cassette with it (docs/replay.md)",
+    )
+    serve.add_argument(
+        "--replay-miss",
+        choices=["generate", "error"],
+        default="generate",
+        help="a request no recording matches: generate its answer (default) or refuse it with a 400",
+    )
+    serve.add_argument(
+        "--replay-speed",
+        type=_speed,
+        default=1.0,
+        metavar="X",
+        help="play recorded timing X times faster (default 1)",
+    )
 
     record = sub.add_parser(
         "record", help="a proxy in front of a real provider that records every exchange into a cassette"
@@ -289,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
                 scenario=args.scenario,
                 ledger=args.ledger,
                 control_token=args.control_token,
+                replay=args.replay,
+                replay_miss=args.replay_miss,
+                replay_speed=args.replay_speed,
                 warm=True,  # ready means ready: the first calls must not pay the tokenizer's set-up
             )
             asyncio.run(serve_forever(provider))

@@ -4,6 +4,9 @@ The path is the same for every surface: read the body, let the dialect parse it,
 the gate (`gate.py`: quotas, a fault that answers instead), then answer: a chat call builds its
 plan, lets a fired fault transform it and sends it (`delivery.py`: whole or streamed, paced,
 cut); an embeddings call sends its vectors. The `Call` ends in `finally`, whatever happened.
+With a cassette (`--replay`), a request that matches a recording is answered from it instead
+(`replayed.py`): the recorded events become the plan, and the gate, faults and ledger act as on a
+generated one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from fakeprovider.errors import ProviderError, context_length
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.plan import build_plan
 from fakeprovider.generation.request import ChatRequest
+from fakeprovider.serving import replayed
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.delivery import Outgoing, internal_error_message, send_stream, send_whole
 from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults
@@ -82,6 +86,10 @@ async def _chat(
     info = call.price = req.model
     call.model, call.deployment = info.id, req.deployment
     call.stream = req.stream  # where the path says so (Bedrock's converse-stream), not the body
+    if state.replay is not None:
+        recorded = replayed.chat_recording(request, state, call, dialect, body, req)
+        if recorded is not None:
+            return await replayed.answer_chat(request, state, call, dialect, req, recorded)
     input_tokens = req.input_tokens
     if input_tokens > info.context_window:
         raise context_length(info.id, info.context_window, input_tokens)
@@ -140,6 +148,10 @@ async def _embeddings(
     req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
     info = call.price = req.model
     call.model, call.deployment = info.id, req.deployment
+    if state.replay is not None:
+        x = replayed.find(request, state, dialect, body, False)
+        if x is not None:
+            return await replayed.answer_embeddings(request, state, call, dialect, req, x)
     call.input_tokens = req.input_tokens
     if state.limiter:
         admit(state, call, info.id, False, req.input_tokens)

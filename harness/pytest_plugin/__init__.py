@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pytest
@@ -62,6 +63,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--rehearsal-seed", type=int, default=None, help="seed of the session's fake provider (default 0)"
     )
+    group.addoption(
+        "--rehearsal-replay",
+        default=None,
+        metavar="DIR",
+        help="a cassette the session's fake provider answers from (docs/replay.md)",
+    )
+    parser.addini("rehearsal_replay", "cassette directory the fake provider answers from", default="")
+    parser.addini(
+        "rehearsal_replay_miss",
+        "a request no recording matches: generate (default) or error",
+        default="generate",
+    )
     parser.addini("rehearsal_latency", "fake provider pacing: none (default) or realistic", default="none")
     parser.addini("rehearsal_seed", "fake provider seed (default 0)", default="0")
 
@@ -84,6 +97,18 @@ def _seed(config: pytest.Config) -> int:
         raise pytest.UsageError(f"rehearsal_seed: expected an integer, got {text!r}") from None
 
 
+def _replay(config: pytest.Config) -> tuple[Path | None, str]:
+    """The session's cassette (relative to the rootdir) and what a miss does."""
+    value = config.getoption("rehearsal_replay") or config.getini("rehearsal_replay")
+    miss = config.getini("rehearsal_replay_miss")
+    if miss not in ("generate", "error"):
+        raise pytest.UsageError(f"rehearsal_replay_miss: expected generate or error, got {miss!r}")
+    if not value:
+        return None, miss
+    path = Path(value)
+    return (path if path.is_absolute() else config.rootpath / path), miss
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -92,6 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     _latency(config)  # a bad ini value is refused before anything runs
     _seed(config)
+    _replay(config)
     config.stash[_RUNNING] = []
 
 
@@ -143,7 +169,14 @@ def fake_provider_server(pytestconfig: pytest.Config) -> Iterator[FakeProviderHa
     from harness.pytest_plugin.server_errors import raise_errors
 
     provider = _quiet_import("harness.pytest_plugin.provider")
-    handle = provider.FakeProviderHandle(latency=_latency(pytestconfig), seed=_seed(pytestconfig)).start()
+    replay, miss = _replay(pytestconfig)
+    server = _quiet_import("fakeprovider.server")
+    try:
+        handle = provider.FakeProviderHandle(
+            latency=_latency(pytestconfig), seed=_seed(pytestconfig), replay=replay, replay_miss=miss
+        ).start()
+    except server.ServerError as e:
+        raise pytest.UsageError(f"rehearsal: {e}") from None
     running = pytestconfig.stash[_RUNNING]
     running.append(handle)
     yield handle

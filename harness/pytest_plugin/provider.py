@@ -34,10 +34,22 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class FakeProviderHandle:
     """A fake OpenAI/Anthropic server on 127.0.0.1 and a free port, reset before each test."""
 
-    def __init__(self, latency: Latency = "none", seed: int = 0) -> None:
+    def __init__(
+        self,
+        latency: Latency = "none",
+        seed: int = 0,
+        replay: Path | None = None,
+        replay_miss: str = "generate",
+    ) -> None:
+        """`replay`: the session's cassette (`rehearsal_replay`), answered from in every test
+        unless a test puts another with `use_replay`."""
         self.latency: Latency = latency
         self.seed = seed
-        self._server = FakeProviderThread(latency=latency, seed=seed)
+        self._replay = (
+            None if replay is None else {"directory": str(replay), "miss": replay_miss, "speed": 1.0}
+        )
+        self._replay_changed = False
+        self._server = FakeProviderThread(latency=latency, seed=seed, replay=replay, replay_miss=replay_miss)
         self.errors = ServerErrorLog(None)
         self._last_seq = 0  # ledger records up to here were checked for internal errors
 
@@ -168,8 +180,28 @@ class FakeProviderHandle:
 
     def reset(self) -> None:
         """Back to a fresh server: no scenario, no faults; ledger, quotas and caches cleared;
-        the scenario clock restarted."""
+        the scenario clock restarted; the session's cassette (if any) back, from its start."""
+        if self._replay_changed:
+            self._call("PUT", "/control/replay", self._replay)
+            self._replay_changed = False
         self.use_scenario(Scenario())
+
+    def use_replay(self, directory: Path | str | None, *, miss: str = "generate", speed: float = 1.0) -> None:
+        """Answer from the cassette in `directory` until the next test (docs/replay.md): a request
+        that matches a recording gets the recorded answer; a miss is generated, or with
+        `miss="error"` refused with a 400 naming the nearest recording. `None`: no cassette."""
+        body = (
+            None
+            if directory is None
+            else {"directory": str(Path(directory).resolve()), "miss": miss, "speed": speed}
+        )
+        self._replay_changed = True
+        self._call("PUT", "/control/replay", body)
+
+    def replay_stats(self) -> dict[str, Any] | None:
+        """The cassette in use (directory, recordings, miss, speed) and its hits and misses."""
+        stats: dict[str, Any] | None = self._call("GET", "/control/replay")["replay"]
+        return stats
 
     def check_ledger(self) -> None:
         """Keep the calls the provider answered with a bug of its own, to be raised in the test."""

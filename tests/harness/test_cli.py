@@ -192,6 +192,40 @@ def test_serve_with_an_unwritable_ledger_exits_2(
     assert str(path) in err
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, r"no such cassette directory"),
+        (
+            '{"rehearsal_cassette": 1, "api": "openai.chat", "model": null, "stream": "yes"}',
+            r"stream: expected",
+        ),
+        ("{not json", r"not JSON"),
+    ],
+)
+def test_serve_with_a_bad_cassette_exits_2_naming_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str
+) -> None:
+    directory = tmp_path / ("missing" if content is None else "cassette")
+    if content is not None:
+        directory.mkdir()
+        (directory / "000001-openai.chat-x-00000000.json").write_text(content)
+    assert main(["serve", "--port", "0", "--latency", "none", "--replay", str(directory)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"^rehearse serve: .*" + expected, err)
+    assert str(directory) in err
+
+
+@pytest.mark.parametrize("speed", ["0", "-1", "fast", "inf"])
+def test_serve_with_a_bad_replay_speed_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], speed: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--replay", ".", "--replay-speed", speed])
+    assert info.value.code == 2
+    assert "--replay-speed" in capsys.readouterr().err
+
+
 def test_serve_with_a_bad_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["serve", "--port", "70000"])

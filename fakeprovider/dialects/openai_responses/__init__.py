@@ -1,8 +1,9 @@
 """OpenAI Responses API: `POST /v1/responses` (JSON and SSE) and the stored responses' routes.
 
 The dialect put together, as the chat dialect is, from its sides: the request reader (`request`,
-with `items`), the response object (`body`), the stream encoder (`stream`) and what every OpenAI
-surface shares (`openai_wire`). It reads and fills a `ResponseStore` (`store`):
+with `items`), the response object (`body`), the stream encoder (`stream`), the recorded-answer
+reader for replay (`recorded`) and what every OpenAI surface shares (`openai_wire`). It reads
+and fills a `ResponseStore` (`store`):
 `previous_response_id` continues a stored conversation, a finished response is kept. The store
 is the provider state's (`ProviderState.responses`), handed over when the app is built: the
 instance in `DIALECTS` is shared by every server, so it keeps nothing. `routes` serves
@@ -18,6 +19,7 @@ from typing import Any
 from fakeprovider.dialects.base import ChatDialect
 from fakeprovider.dialects.common import tags_from
 from fakeprovider.dialects.openai_responses.body import ResponsesBody, ResponsesMeta
+from fakeprovider.dialects.openai_responses.recorded import ResponsesRecorded
 from fakeprovider.dialects.openai_responses.request import ResponsesReader
 from fakeprovider.dialects.openai_responses.store import ResponseStore
 from fakeprovider.dialects.openai_responses.stream import ResponsesStream
@@ -26,7 +28,9 @@ from fakeprovider.generation.ids import random_lower_id
 from fakeprovider.generation.request import Tags
 
 
-class OpenAIResponses(ResponsesReader, ResponsesBody, ResponsesStream, OpenAIWire, ChatDialect):
+class OpenAIResponses(
+    ResponsesReader, ResponsesBody, ResponsesStream, ResponsesRecorded, OpenAIWire, ChatDialect
+):
     api = "openai.responses"
 
     def __init__(self, store: ResponseStore | None = None) -> None:
