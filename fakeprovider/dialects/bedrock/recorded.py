@@ -1,0 +1,136 @@
+"""A recorded Converse answer read back as neutral events (`read_answer`, for replay).
+
+A whole `ConverseResponse`: `output.message.content`'s `text` blocks joined, each `toolUse` a
+call with its `input` as arguments (a string input kept as the string it is), all at the
+answer's end. A stream (the event stream's messages as recorded: `event` the `:event-type`,
+`data` the JSON payload): each `contentBlockDelta` text or `toolUse.input` an event at its
+offset, a `contentBlockStart` naming a tool a call's start; `reasoningContent` is not content.
+The finish is `stopReason`, the usage `usage` (or the stream's `metadata.usage`): the prompt is
+`inputTokens` plus the cache reads and writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from fakeprovider.dialects.base import ResponseMeta, Usage
+from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
+from fakeprovider.generation.plan import FinishReason
+from fakeprovider.replay.answer import RecordedAnswer
+from fakeprovider.replay.cassette import Exchange
+from fakeprovider.replay.decode import count, obj, refuse, stream_events, whole_body, with_tokens
+
+FINISH: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "content_filtered": "content_filter",
+    "guardrail_intervened": "content_filter",
+}
+
+
+def _usage(u: dict[str, Any], x: Exchange, where: str) -> Usage:
+    fresh = count(u.get("inputTokens"), x, f"{where}.inputTokens")
+    read = count(u.get("cacheReadInputTokens"), x, f"{where}.cacheReadInputTokens")
+    written = count(u.get("cacheWriteInputTokens"), x, f"{where}.cacheWriteInputTokens")
+    output = count(u.get("outputTokens"), x, f"{where}.outputTokens")
+    return Usage(fresh + read + written, read, output, written)
+
+
+def _finish(reason: Any, x: Exchange) -> FinishReason:
+    if reason is None:
+        return "stop"
+    found = FINISH.get(reason) if isinstance(reason, str) else None
+    if found is None:
+        raise refuse(x, f"stopReason: unknown {reason!r}")
+    return found
+
+
+def _args(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+class BedrockRecorded:
+    """The replay side of `BedrockConverse`: recorded answers and event streams as neutral ones."""
+
+    def read_answer(self, exchange: Exchange) -> RecordedAnswer:
+        if exchange.response.events is not None:
+            return _read_stream(exchange)
+        return _read_body(exchange)
+
+
+def _read_body(x: Exchange) -> RecordedAnswer:
+    body = whole_body(x)
+    message = obj(obj(body.get("output"), x, "output").get("message"), x, "output.message")
+    blocks = message.get("content")
+    if not isinstance(blocks, list):
+        raise refuse(x, "output.message.content: expected a list of blocks")
+    texts: list[str] = []
+    calls: list[Event] = []
+    for i, block in enumerate(blocks):
+        b = obj(block, x, f"output.message.content.{i}")
+        if isinstance(b.get("text"), str):
+            texts.append(b["text"])
+        elif isinstance(b.get("toolUse"), dict):
+            use, index = b["toolUse"], len(calls) // 2
+            calls.append(ToolCallStart(index, str(use.get("toolUseId", "")), str(use.get("name", ""))))
+            calls.append(ToolArgsDelta(index, _args(use.get("input", {})), 0))
+    text = "".join(texts)
+    events: list[Event] = ([TextDelta(text, 0)] if text else []) + calls
+    usage = _usage(obj(body.get("usage"), x, "usage"), x, "usage")
+    end = x.response.end_ms
+    return RecordedAnswer(
+        events=with_tokens(events, usage.output_tokens),
+        offsets_ms=[end] * len(events),
+        end_ms=end,
+        finish=_finish(body.get("stopReason"), x),
+        usage=usage,
+        meta=ResponseMeta("", 0, ""),
+    )
+
+
+def _read_stream(x: Exchange) -> RecordedAnswer:
+    events: list[Event] = []
+    offsets: list[float] = []
+    tools: dict[Any, int] = {}  # content block index -> the call's index among the calls
+    usage = Usage(0, 0, 0)
+    reason: Any = None
+    for n, e in enumerate(stream_events(x)):
+        if not isinstance(e.data, dict):
+            continue
+        data, where = e.data, f"response.events.{n}.data"
+        if e.event == "contentBlockStart":
+            start = obj(data.get("start"), x, f"{where}.start")
+            use = start.get("toolUse")
+            if isinstance(use, dict):
+                index = tools[data.get("contentBlockIndex")] = len(tools)
+                events.append(ToolCallStart(index, str(use.get("toolUseId", "")), str(use.get("name", ""))))
+                offsets.append(e.t_ms)
+        elif e.event == "contentBlockDelta":
+            delta = obj(data.get("delta"), x, f"{where}.delta")
+            if isinstance(delta.get("text"), str):
+                if delta["text"]:  # the empty piece that opens an empty answer is not content
+                    events.append(TextDelta(delta["text"], 0))
+                    offsets.append(e.t_ms)
+            elif isinstance(delta.get("toolUse"), dict):
+                call = tools.get(data.get("contentBlockIndex"))
+                if call is None:
+                    raise refuse(x, f"{where}: arguments for a block that is no toolUse")
+                events.append(ToolArgsDelta(call, _args(delta["toolUse"].get("input", "")), 0))
+                offsets.append(e.t_ms)
+        elif e.event == "messageStop":
+            reason = data.get("stopReason")
+        elif e.event == "metadata" and isinstance(data.get("usage"), dict):
+            usage = _usage(data["usage"], x, f"{where}.usage")
+    return RecordedAnswer(
+        events=with_tokens(events, usage.output_tokens),
+        offsets_ms=offsets,
+        end_ms=x.response.end_ms,
+        finish=_finish(reason, x),
+        usage=usage,
+        meta=ResponseMeta("", 0, ""),
+    )
