@@ -8,10 +8,13 @@ A chat dialect's `read_answer(exchange)` gives one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.generation.events import Event
 from fakeprovider.generation.plan import FinishReason
+
+if TYPE_CHECKING:  # the dialects import this module: at run time it must not import them
+    from fakeprovider.dialects.base import ResponseMeta, Usage
 
 
 @dataclass(frozen=True, slots=True)

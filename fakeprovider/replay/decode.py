@@ -10,11 +10,16 @@ cut replay bills the pieces that went out, as a generated one does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta
+from fakeprovider.generation.plan import FinishReason
+from fakeprovider.replay.answer import RecordedAnswer
 from fakeprovider.replay.cassette import CassetteError, Exchange, RecordedEvent
+
+if TYPE_CHECKING:  # the dialects import this module: at run time it must not import them
+    from fakeprovider.dialects.base import ResponseMeta, Usage
 
 
 def refuse(x: Exchange, what: str) -> CassetteError:
@@ -55,6 +60,53 @@ def count(value: Any, x: Exchange, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise refuse(x, f"{where}: expected a token count, got {value!r}")
     return value
+
+
+def finish_of(reasons: Mapping[str, FinishReason], reason: Any, x: Exchange, where: str) -> FinishReason:
+    """The neutral finish for the recorded `reason` (none recorded: `stop`, the answer is what
+    was sent); a reason the table does not know is refused, naming `where`."""
+    if reason is None:
+        return "stop"
+    found = reasons.get(reason) if isinstance(reason, str) else None
+    if found is None:
+        raise refuse(x, f"{where}: unknown {reason!r}")
+    return found
+
+
+def body_answer(
+    x: Exchange, texts: list[str], calls: list[Event], finish: FinishReason, usage: Usage, meta: ResponseMeta
+) -> RecordedAnswer:
+    """A whole answer: its text joined into one piece, then its calls, all at the end."""
+    text = "".join(texts)
+    events: list[Event] = ([TextDelta(text, 0)] if text else []) + calls
+    end = x.response.end_ms
+    return RecordedAnswer(
+        events=with_tokens(events, usage.output_tokens),
+        offsets_ms=[end] * len(events),
+        end_ms=end,
+        finish=finish,
+        usage=usage,
+        meta=meta,
+    )
+
+
+def stream_answer(
+    x: Exchange,
+    events: list[Event],
+    offsets: list[float],
+    finish: FinishReason,
+    usage: Usage,
+    meta: ResponseMeta,
+) -> RecordedAnswer:
+    """A streamed answer: its pieces at their recorded offsets."""
+    return RecordedAnswer(
+        events=with_tokens(events, usage.output_tokens),
+        offsets_ms=offsets,
+        end_ms=x.response.end_ms,
+        finish=finish,
+        usage=usage,
+        meta=meta,
+    )
 
 
 def with_tokens(events: Sequence[Event], total: int) -> list[Event]:

@@ -18,7 +18,16 @@ from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, Tool
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import RecordedAnswer
 from fakeprovider.replay.cassette import Exchange
-from fakeprovider.replay.decode import count, obj, refuse, stream_events, whole_body, with_tokens
+from fakeprovider.replay.decode import (
+    body_answer,
+    count,
+    finish_of,
+    obj,
+    refuse,
+    stream_answer,
+    stream_events,
+    whole_body,
+)
 
 FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -41,15 +50,6 @@ def _usage(u: dict[str, Any], x: Exchange, where: str) -> Usage:
     w5m = written - w1h if written >= w1h else 0
     output = count(u.get("output_tokens"), x, f"{where}.output_tokens")
     return Usage(fresh + read + written, read, output, w5m, w1h)
-
-
-def _finish(reason: Any, x: Exchange) -> FinishReason:
-    if reason is None:
-        return "stop"  # a stream that never said: what it sent is all there is
-    found = FINISH.get(reason) if isinstance(reason, str) else None
-    if found is None:
-        raise refuse(x, f"stop_reason: unknown {reason!r}")
-    return found
 
 
 class AnthropicRecorded:
@@ -77,18 +77,9 @@ def _read_body(x: Exchange) -> RecordedAnswer:
             index = len(calls) // 2
             calls.append(ToolCallStart(index, str(b.get("id", "")), str(b.get("name", ""))))
             calls.append(ToolArgsDelta(index, orjson.dumps(b.get("input", {})).decode(), 0))
-    text = "".join(texts)
-    events: list[Event] = ([TextDelta(text, 0)] if text else []) + calls
     usage = _usage(obj(body.get("usage"), x, "usage"), x, "usage")
-    end = x.response.end_ms
-    return RecordedAnswer(
-        events=with_tokens(events, usage.output_tokens),
-        offsets_ms=[end] * len(events),
-        end_ms=end,
-        finish=_finish(body.get("stop_reason"), x),
-        usage=usage,
-        meta=ResponseMeta(str(body.get("id", "")), 0, ""),
-    )
+    finish = finish_of(FINISH, body.get("stop_reason"), x, "stop_reason")
+    return body_answer(x, texts, calls, finish, usage, ResponseMeta(str(body.get("id", "")), 0, ""))
 
 
 def _read_stream(x: Exchange) -> RecordedAnswer:
@@ -138,11 +129,5 @@ def _read_stream(x: Exchange) -> RecordedAnswer:
         raise refuse(x, "the stream has no message_start")
     if output is not None:
         usage.output_tokens = output
-    return RecordedAnswer(
-        events=with_tokens(events, usage.output_tokens),
-        offsets_ms=offsets,
-        end_ms=x.response.end_ms,
-        finish=_finish(reason, x),
-        usage=usage,
-        meta=ResponseMeta(response_id, 0, ""),
-    )
+    finish = finish_of(FINISH, reason, x, "stop_reason")
+    return stream_answer(x, events, offsets, finish, usage, ResponseMeta(response_id, 0, ""))

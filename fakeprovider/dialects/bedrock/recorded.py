@@ -20,7 +20,16 @@ from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, Tool
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import RecordedAnswer
 from fakeprovider.replay.cassette import Exchange
-from fakeprovider.replay.decode import count, obj, refuse, stream_events, whole_body, with_tokens
+from fakeprovider.replay.decode import (
+    body_answer,
+    count,
+    finish_of,
+    obj,
+    refuse,
+    stream_answer,
+    stream_events,
+    whole_body,
+)
 
 FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -39,15 +48,6 @@ def _usage(u: dict[str, Any], x: Exchange, where: str) -> Usage:
     written = count(u.get("cacheWriteInputTokens"), x, f"{where}.cacheWriteInputTokens")
     output = count(u.get("outputTokens"), x, f"{where}.outputTokens")
     return Usage(fresh + read + written, read, output, written)
-
-
-def _finish(reason: Any, x: Exchange) -> FinishReason:
-    if reason is None:
-        return "stop"
-    found = FINISH.get(reason) if isinstance(reason, str) else None
-    if found is None:
-        raise refuse(x, f"stopReason: unknown {reason!r}")
-    return found
 
 
 def _args(value: Any) -> str:
@@ -79,18 +79,9 @@ def _read_body(x: Exchange) -> RecordedAnswer:
             use, index = b["toolUse"], len(calls) // 2
             calls.append(ToolCallStart(index, str(use.get("toolUseId", "")), str(use.get("name", ""))))
             calls.append(ToolArgsDelta(index, _args(use.get("input", {})), 0))
-    text = "".join(texts)
-    events: list[Event] = ([TextDelta(text, 0)] if text else []) + calls
     usage = _usage(obj(body.get("usage"), x, "usage"), x, "usage")
-    end = x.response.end_ms
-    return RecordedAnswer(
-        events=with_tokens(events, usage.output_tokens),
-        offsets_ms=[end] * len(events),
-        end_ms=end,
-        finish=_finish(body.get("stopReason"), x),
-        usage=usage,
-        meta=ResponseMeta("", 0, ""),
-    )
+    finish = finish_of(FINISH, body.get("stopReason"), x, "stopReason")
+    return body_answer(x, texts, calls, finish, usage, ResponseMeta("", 0, ""))
 
 
 def _read_stream(x: Exchange) -> RecordedAnswer:
@@ -126,11 +117,5 @@ def _read_stream(x: Exchange) -> RecordedAnswer:
             reason = data.get("stopReason")
         elif e.event == "metadata" and isinstance(data.get("usage"), dict):
             usage = _usage(data["usage"], x, f"{where}.usage")
-    return RecordedAnswer(
-        events=with_tokens(events, usage.output_tokens),
-        offsets_ms=offsets,
-        end_ms=x.response.end_ms,
-        finish=_finish(reason, x),
-        usage=usage,
-        meta=ResponseMeta("", 0, ""),
-    )
+    finish = finish_of(FINISH, reason, x, "stopReason")
+    return stream_answer(x, events, offsets, finish, usage, ResponseMeta("", 0, ""))

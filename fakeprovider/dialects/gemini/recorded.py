@@ -19,7 +19,7 @@ from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, Tool
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import RecordedAnswer
 from fakeprovider.replay.cassette import Exchange
-from fakeprovider.replay.decode import count, obj, refuse, stream_events, whole_body, with_tokens
+from fakeprovider.replay.decode import count, finish_of, obj, stream_answer, stream_events, whole_body
 
 # Google's finish reasons; the ones that withhold an answer for its content are `content_filter`.
 FINISH: dict[str, FinishReason] = {
@@ -96,23 +96,12 @@ class _Reader:
             ]
             self.offsets += [t_ms, t_ms]
 
-    def answer(self, end_ms: float) -> RecordedAnswer:
-        finish: FinishReason = "stop"
-        if self.reason is not None:
-            found = FINISH.get(self.reason)
-            if found is None:
-                raise refuse(self.x, f"finishReason: unknown {self.reason!r}")
-            finish = found
+    def answer(self) -> RecordedAnswer:
+        finish = finish_of(FINISH, self.reason, self.x, "finishReason")
         if finish == "stop" and self.calls:
             finish = "tool_calls"  # Gemini ends a function call turn with STOP
-        return RecordedAnswer(
-            events=with_tokens(self.events, self.usage.output_tokens),
-            offsets_ms=self.offsets,
-            end_ms=end_ms,
-            finish=finish,
-            usage=self.usage,
-            meta=ResponseMeta(self.response_id, 0, ""),
-        )
+        meta = ResponseMeta(self.response_id, 0, "")
+        return stream_answer(self.x, self.events, self.offsets, finish, self.usage, meta)
 
 
 class GeminiRecorded:
@@ -124,10 +113,10 @@ class GeminiRecorded:
         if exchange.response.events is None:
             reader.add(whole_body(exchange), end, "response.body")
             reader.offsets = [end] * len(reader.events)
-            return reader.answer(end)
+            return reader.answer()
         for n, e in enumerate(stream_events(exchange)):
             if isinstance(e.data, dict) and e.comment is None:
                 if "error" in e.data:
                     break  # the stream failed here: what came before is the answer
                 reader.add(e.data, e.t_ms, f"response.events.{n}.data")
-        return reader.answer(end)
+        return reader.answer()
