@@ -1,25 +1,28 @@
-"""What every dialect's `read_answer` shares: refusing what is no answer, and the tokens of the
-recorded pieces.
+"""What the Anthropic, Gemini and Bedrock readers (`read_answer`) share: refusing what is no
+answer with the file and field named, reading counts and finishes, and the `AnswerBuilder`
+each starts from.
 
-Tokens: a recorded answer's text pieces get the recorded usage's output tokens, shared out in
-proportion to their characters (largest remainder, so they sum exactly to the usage). The usage
-is what the provider billed; the catalogue's BPE encodings are only stand-ins for Claude's,
-Gemini's and Nova's tokenizers, and a replayed answer must bill what it billed when recorded. A
-cut replay bills the pieces that went out, as a generated one does.
+Tokens are the builder's (`fakeprovider.replay.answer`): each recorded piece counted with the
+model's catalogue encoding, then scaled to the recorded usage's output tokens (largest
+remainder), so a replayed answer bills what the provider billed, and one a fault cuts short
+bills the share it sent. A whole body is cut into token pieces, so a fault can cut it mid-way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta
+from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.generation.plan import FinishReason
-from fakeprovider.replay.answer import RecordedAnswer
+from fakeprovider.replay.answer import AnswerBuilder
 from fakeprovider.replay.cassette import CassetteError, Exchange, RecordedEvent
 
-if TYPE_CHECKING:  # the dialects import this module: at run time it must not import them
-    from fakeprovider.dialects.base import ResponseMeta, Usage
+
+def builder_for(x: Exchange) -> AnswerBuilder:
+    """A builder counting with the recorded model's encoding (o200k for a model not known)."""
+    info = DEFAULT_CATALOGUE.resolve(x.model) if x.model else None
+    return AnswerBuilder(info.encoding if info is not None else "o200k_base")
 
 
 def refuse(x: Exchange, what: str) -> CassetteError:
@@ -71,65 +74,3 @@ def finish_of(reasons: Mapping[str, FinishReason], reason: Any, x: Exchange, whe
     if found is None:
         raise refuse(x, f"{where}: unknown {reason!r}")
     return found
-
-
-def body_answer(
-    x: Exchange, texts: list[str], calls: list[Event], finish: FinishReason, usage: Usage, meta: ResponseMeta
-) -> RecordedAnswer:
-    """A whole answer: its text joined into one piece, then its calls, all at the end."""
-    text = "".join(texts)
-    events: list[Event] = ([TextDelta(text, 0)] if text else []) + calls
-    end = x.response.end_ms
-    return RecordedAnswer(
-        events=with_tokens(events, usage.output_tokens),
-        offsets_ms=[end] * len(events),
-        end_ms=end,
-        finish=finish,
-        usage=usage,
-        meta=meta,
-    )
-
-
-def stream_answer(
-    x: Exchange,
-    events: list[Event],
-    offsets: list[float],
-    finish: FinishReason,
-    usage: Usage,
-    meta: ResponseMeta,
-) -> RecordedAnswer:
-    """A streamed answer: its pieces at their recorded offsets."""
-    return RecordedAnswer(
-        events=with_tokens(events, usage.output_tokens),
-        offsets_ms=offsets,
-        end_ms=x.response.end_ms,
-        finish=finish,
-        usage=usage,
-        meta=meta,
-    )
-
-
-def with_tokens(events: Sequence[Event], total: int) -> list[Event]:
-    """`events` with `total` output tokens shared among their text and argument pieces by
-    characters (largest remainder: the shares sum to `total` whenever a piece has text)."""
-    chars = [len(e.text) if isinstance(e, TextDelta | ToolArgsDelta) else 0 for e in events]
-    sized = [i for i, c in enumerate(chars) if c]
-    all_chars = sum(chars)
-    out = list(events)
-    if all_chars == 0 or total <= 0:
-        return [_tokens(e, 0) for e in out]
-    exact = [total * c / all_chars for c in chars]
-    shares = [int(v) for v in exact]
-    left = total - sum(shares)
-    # The pieces with the largest remainders get one more; ties go to the earlier piece.
-    for i in sorted(sized, key=lambda i: (-(exact[i] - shares[i]), i))[:left]:
-        shares[i] += 1
-    return [_tokens(e, shares[i]) for i, e in enumerate(out)]
-
-
-def _tokens(e: Event, n: int) -> Event:
-    if isinstance(e, TextDelta):
-        return TextDelta(e.text, n)
-    if isinstance(e, ToolArgsDelta):
-        return ToolArgsDelta(e.index, e.text, n)
-    return e

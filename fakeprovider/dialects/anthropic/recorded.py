@@ -1,10 +1,11 @@
 """A recorded Anthropic message read back as neutral events (`read_answer`, for replay).
 
-A whole message: its `text` blocks joined, each `tool_use` block a call with its `input` as
-arguments, all at the answer's end. A stream: each `text_delta` and `input_json_delta` an event
-at its recorded offset, a `tool_use` block's start a call's start; `thinking` blocks, `ping`s
-and signatures are not content. `usage` is the message's (`message_start`, then the
-`message_delta`'s output tokens); the prompt is `input_tokens` plus the cache reads and writes.
+A whole message: its `text` blocks cut into token pieces, each `tool_use` block a call with its
+`input` as arguments, all at the answer's end. A stream: each `text_delta` and
+`input_json_delta` a piece at its recorded offset, a `tool_use` block's start a call's start;
+`thinking` blocks, `ping`s and signatures are not content. `usage` is the message's
+(`message_start`, then the `message_delta`'s output tokens); the prompt is `input_tokens` plus
+the cache reads and writes.
 """
 
 from __future__ import annotations
@@ -14,20 +15,10 @@ from typing import Any
 import orjson
 
 from fakeprovider.dialects.base import ResponseMeta, Usage
-from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import RecordedAnswer
 from fakeprovider.replay.cassette import Exchange
-from fakeprovider.replay.decode import (
-    body_answer,
-    count,
-    finish_of,
-    obj,
-    refuse,
-    stream_answer,
-    stream_events,
-    whole_body,
-)
+from fakeprovider.replay.decode import builder_for, count, finish_of, obj, refuse, stream_events, whole_body
 
 FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -66,26 +57,21 @@ def _read_body(x: Exchange) -> RecordedAnswer:
     blocks = body.get("content")
     if not isinstance(blocks, list):
         raise refuse(x, "content: expected a list of blocks")
-    texts: list[str] = []
-    calls: list[Event] = []
+    builder, end = builder_for(x), x.response.end_ms
+    texts = [str(b.get("text", "")) for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
+    builder.text("".join(texts), end, split=True)  # one message, one text: as it renders
     for i, block in enumerate(blocks):
         b = obj(block, x, f"content.{i}")
-        kind = b.get("type")
-        if kind == "text":
-            texts.append(str(b.get("text", "")))
-        elif kind == "tool_use":
-            index = len(calls) // 2
-            calls.append(ToolCallStart(index, str(b.get("id", "")), str(b.get("name", ""))))
-            calls.append(ToolArgsDelta(index, orjson.dumps(b.get("input", {})).decode(), 0))
+        if b.get("type") == "tool_use":
+            builder.call(i, str(b.get("id", "")), str(b.get("name", "")), end)
+            builder.args(i, orjson.dumps(b.get("input", {})).decode(), end, split=True)
     usage = _usage(obj(body.get("usage"), x, "usage"), x, "usage")
     finish = finish_of(FINISH, body.get("stop_reason"), x, "stop_reason")
-    return body_answer(x, texts, calls, finish, usage, ResponseMeta(str(body.get("id", "")), 0, ""))
+    return builder.build(finish, usage, end, ResponseMeta(str(body.get("id", "")), 0, ""))
 
 
 def _read_stream(x: Exchange) -> RecordedAnswer:
-    events: list[Event] = []
-    offsets: list[float] = []
-    tools: dict[int, int] = {}  # content block index -> the call's index among the calls
+    builder = builder_for(x)
     usage: Usage | None = None
     output: int | None = None
     reason: Any = None
@@ -93,7 +79,7 @@ def _read_stream(x: Exchange) -> RecordedAnswer:
     for n, e in enumerate(stream_events(x)):
         if e.comment is not None or not isinstance(e.data, dict):
             continue
-        data, where = e.data, f"response.events.{n}.data"
+        data, where, t = e.data, f"response.events.{n}.data", e.t_ms
         kind = data.get("type")
         if kind == "message_start":
             message = obj(data.get("message"), x, f"{where}.message")
@@ -104,23 +90,15 @@ def _read_stream(x: Exchange) -> RecordedAnswer:
         elif kind == "content_block_start":
             block = obj(data.get("content_block"), x, f"{where}.content_block")
             if block.get("type") == "tool_use":
-                index = tools[data.get("index", -1)] = len(tools)
-                events.append(ToolCallStart(index, str(block.get("id", "")), str(block.get("name", ""))))
-                offsets.append(e.t_ms)
-            elif block.get("type") == "text" and block.get("text"):
-                events.append(TextDelta(str(block["text"]), 0))
-                offsets.append(e.t_ms)
+                builder.call(data.get("index"), str(block.get("id", "")), str(block.get("name", "")), t)
+            elif block.get("type") == "text":
+                builder.text(str(block.get("text", "")), t)
         elif kind == "content_block_delta":
             delta = obj(data.get("delta"), x, f"{where}.delta")
             if delta.get("type") == "text_delta":
-                events.append(TextDelta(str(delta.get("text", "")), 0))
-                offsets.append(e.t_ms)
+                builder.text(str(delta.get("text", "")), t)
             elif delta.get("type") == "input_json_delta":
-                call = tools.get(data.get("index", -1))
-                if call is None:
-                    raise refuse(x, f"{where}: arguments for a block that is no tool_use")
-                events.append(ToolArgsDelta(call, str(delta.get("partial_json", "")), 0))
-                offsets.append(e.t_ms)
+                builder.args(data.get("index"), str(delta.get("partial_json", "")), t)
         elif kind == "message_delta":
             reason = obj(data.get("delta"), x, f"{where}.delta").get("stop_reason")
             if isinstance(data.get("usage"), dict):
@@ -130,4 +108,4 @@ def _read_stream(x: Exchange) -> RecordedAnswer:
     if output is not None:
         usage.output_tokens = output
     finish = finish_of(FINISH, reason, x, "stop_reason")
-    return stream_answer(x, events, offsets, finish, usage, ResponseMeta(response_id, 0, ""))
+    return builder.build(finish, usage, x.response.end_ms, ResponseMeta(response_id, 0, ""))

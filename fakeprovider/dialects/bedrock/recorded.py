@@ -1,12 +1,12 @@
 """A recorded Converse answer read back as neutral events (`read_answer`, for replay).
 
-A whole `ConverseResponse`: `output.message.content`'s `text` blocks joined, each `toolUse` a
-call with its `input` as arguments (a string input kept as the string it is), all at the
-answer's end. A stream (the event stream's messages as recorded: `event` the `:event-type`,
-`data` the JSON payload): each `contentBlockDelta` text or `toolUse.input` an event at its
-offset, a `contentBlockStart` naming a tool a call's start; `reasoningContent` is not content.
-The finish is `stopReason`, the usage `usage` (or the stream's `metadata.usage`): the prompt is
-`inputTokens` plus the cache reads and writes.
+A whole `ConverseResponse`: `output.message.content`'s `text` blocks cut into token pieces,
+each `toolUse` a call with its `input` as arguments (a string input kept as the string it is),
+all at the answer's end. A stream (the event stream's messages as recorded: `event` the
+`:event-type`, `data` the JSON payload): each `contentBlockDelta` text or `toolUse.input` a
+piece at its offset, a `contentBlockStart` naming a tool a call's start; `reasoningContent` is
+not content. The finish is `stopReason`, the usage `usage` (or the stream's `metadata.usage`):
+the prompt is `inputTokens` plus the cache reads and writes.
 """
 
 from __future__ import annotations
@@ -16,20 +16,10 @@ from typing import Any
 import orjson
 
 from fakeprovider.dialects.base import ResponseMeta, Usage
-from fakeprovider.generation.events import Event, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import RecordedAnswer
 from fakeprovider.replay.cassette import Exchange
-from fakeprovider.replay.decode import (
-    body_answer,
-    count,
-    finish_of,
-    obj,
-    refuse,
-    stream_answer,
-    stream_events,
-    whole_body,
-)
+from fakeprovider.replay.decode import builder_for, count, finish_of, obj, refuse, stream_events, whole_body
 
 FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -69,53 +59,41 @@ def _read_body(x: Exchange) -> RecordedAnswer:
     blocks = message.get("content")
     if not isinstance(blocks, list):
         raise refuse(x, "output.message.content: expected a list of blocks")
-    texts: list[str] = []
-    calls: list[Event] = []
+    builder, end = builder_for(x), x.response.end_ms
+    texts = [b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)]
+    builder.text("".join(texts), end, split=True)  # one message, one text: as it renders
     for i, block in enumerate(blocks):
-        b = obj(block, x, f"output.message.content.{i}")
-        if isinstance(b.get("text"), str):
-            texts.append(b["text"])
-        elif isinstance(b.get("toolUse"), dict):
-            use, index = b["toolUse"], len(calls) // 2
-            calls.append(ToolCallStart(index, str(use.get("toolUseId", "")), str(use.get("name", ""))))
-            calls.append(ToolArgsDelta(index, _args(use.get("input", {})), 0))
+        use = obj(block, x, f"output.message.content.{i}").get("toolUse")
+        if isinstance(use, dict):
+            builder.call(i, str(use.get("toolUseId", "")), str(use.get("name", "")), end)
+            builder.args(i, _args(use.get("input", {})), end, split=True)
     usage = _usage(obj(body.get("usage"), x, "usage"), x, "usage")
     finish = finish_of(FINISH, body.get("stopReason"), x, "stopReason")
-    return body_answer(x, texts, calls, finish, usage, ResponseMeta("", 0, ""))
+    return builder.build(finish, usage, end, ResponseMeta("", 0, ""))
 
 
 def _read_stream(x: Exchange) -> RecordedAnswer:
-    events: list[Event] = []
-    offsets: list[float] = []
-    tools: dict[Any, int] = {}  # content block index -> the call's index among the calls
-    usage = Usage(0, 0, 0)
+    builder = builder_for(x)
+    usage: Usage | None = None
     reason: Any = None
     for n, e in enumerate(stream_events(x)):
         if not isinstance(e.data, dict):
             continue
-        data, where = e.data, f"response.events.{n}.data"
+        data, where, t = e.data, f"response.events.{n}.data", e.t_ms
         if e.event == "contentBlockStart":
-            start = obj(data.get("start"), x, f"{where}.start")
-            use = start.get("toolUse")
+            use = obj(data.get("start"), x, f"{where}.start").get("toolUse")
             if isinstance(use, dict):
-                index = tools[data.get("contentBlockIndex")] = len(tools)
-                events.append(ToolCallStart(index, str(use.get("toolUseId", "")), str(use.get("name", ""))))
-                offsets.append(e.t_ms)
+                key = data.get("contentBlockIndex")
+                builder.call(key, str(use.get("toolUseId", "")), str(use.get("name", "")), t)
         elif e.event == "contentBlockDelta":
             delta = obj(data.get("delta"), x, f"{where}.delta")
             if isinstance(delta.get("text"), str):
-                if delta["text"]:  # the empty piece that opens an empty answer is not content
-                    events.append(TextDelta(delta["text"], 0))
-                    offsets.append(e.t_ms)
+                builder.text(delta["text"], t)  # the empty piece opening an empty answer is none
             elif isinstance(delta.get("toolUse"), dict):
-                call = tools.get(data.get("contentBlockIndex"))
-                if call is None:
-                    raise refuse(x, f"{where}: arguments for a block that is no toolUse")
-                events.append(ToolArgsDelta(call, _args(delta["toolUse"].get("input", "")), 0))
-                offsets.append(e.t_ms)
+                builder.args(data.get("contentBlockIndex"), _args(delta["toolUse"].get("input", "")), t)
         elif e.event == "messageStop":
             reason = data.get("stopReason")
         elif e.event == "metadata" and isinstance(data.get("usage"), dict):
             usage = _usage(data["usage"], x, f"{where}.usage")
     finish = finish_of(FINISH, reason, x, "stopReason")
-    return stream_answer(x, events, offsets, finish, usage, ResponseMeta("", 0, ""))
+    return builder.build(finish, usage, x.response.end_ms, ResponseMeta("", 0, ""))

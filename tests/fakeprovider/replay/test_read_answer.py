@@ -15,7 +15,6 @@ from fakeprovider.dialects.gemini import GeminiGenerate
 from fakeprovider.generation.plan import Event, FinishReason, Plan, TextDelta, ToolArgsDelta, ToolCallStart
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.replay.cassette import CassetteError, RecordedResponse
-from fakeprovider.replay.decode import with_tokens
 from tests.fakeprovider.replay.recording import plan_of, recorded_body, recorded_stream
 
 DIALECTS: dict[str, tuple[ChatDialect, str]] = {
@@ -116,18 +115,6 @@ def test_replayed_pieces_bill_the_recorded_output_tokens(name: str) -> None:
     assert isinstance(first, TextDelta)
     assert isinstance(second, TextDelta)
     assert first.tokens <= second.tokens  # shared by characters: 7 then 14
-
-
-def test_tokens_are_shared_by_characters_and_sum_exactly() -> None:
-    events: list[Event] = [
-        TextDelta("aaaa", 0),
-        ToolCallStart(0, "c", "f"),
-        ToolArgsDelta(0, "bb", 0),
-        TextDelta("", 0),
-    ]
-    shared = with_tokens(events, 7)
-    assert [e.tokens for e in shared] == [5, 0, 2, 0]
-    assert [e.tokens for e in with_tokens(events, 0)] == [0, 0, 0, 0]
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
