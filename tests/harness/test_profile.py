@@ -20,7 +20,7 @@ from fakeprovider.dialects.bedrock import BedrockConverse
 from fakeprovider.dialects.gemini import GeminiGenerate
 from fakeprovider.generation.plan import Plan, Reply, TextDelta, build_plan
 from fakeprovider.generation.request import ChatRequest
-from fakeprovider.replay.cassette import CassetteWriter, RecordedRequest
+from fakeprovider.replay.cassette import CassetteWriter, Exchange, RecordedRequest
 from fakeprovider.scenario.model import CompiledScenario, ScenarioError, parse_scenario
 from fakeprovider.server import FakeProvider
 from harness.analysis.quantiles import percentiles
@@ -42,23 +42,23 @@ def _record(
     for _ in range(streams):
         events = [TextDelta(f"w{i:03d}", 1) for i in range(30)]  # equal pieces: one token each
         delays = [rng.lognormvariate(*TTFT) / 1000] + [rng.lognormvariate(*ITL) / 1000 for _ in events[1:]]
-        req = ChatRequest(dialect.api, info, True, [1, 2, 3])  # type: ignore[arg-type]
+        req = ChatRequest(dialect.api, info, True, [1, 2, 3])
         chunks = dialect.render_sse(
             req, Plan(list(events), delays, "stop"), Usage(3, 0, 30), dialect.new_meta()
         )
         _, x = recorded_stream(dialect.api, chunks, eventstream=dialect.api == "bedrock.converse")
         writer.write(_named(x, model))
     for _ in range(bodies):
-        req = ChatRequest(dialect.api, info, False, [1, 2, 3])  # type: ignore[arg-type]
+        req = ChatRequest(dialect.api, info, False, [1, 2, 3])
         body = dialect.render_body(
             req, Plan([TextDelta("hi", 1)], [0.0], "stop"), Usage(3, 0, 1), dialect.new_meta()
         )
         writer.write(_named(recorded_body(dialect.api, body, 900.0), model, stream=False))
 
 
-def _named(x, model: str, stream: bool = True):  # type: ignore[no-untyped-def]
+def _named(x: Exchange, model: str, stream: bool = True) -> Exchange:
     request = RecordedRequest("POST", "/", {}, {}, {"model": model, "n": random.random()})
-    return type(x)(x.api, model, stream, request, x.response, source="")
+    return Exchange(x.api, model, stream, request, x.response)
 
 
 def _lognormal_quantiles(mu: float, sigma: float) -> dict[int, float]:
@@ -135,7 +135,7 @@ def test_an_empty_cassette_and_an_unreadable_file_are_refused_by_name(
 def test_surfaces_without_a_replay_reader_are_counted_not_fitted(tmp_path: Path) -> None:
     request = RecordedRequest("POST", "/v1/embeddings", {}, {}, {"model": "text-embedding-3-small"})
     x = recorded_body("openai.embeddings", b'{"data": []}', 5.0)
-    CassetteWriter(tmp_path).write(type(x)(x.api, "text-embedding-3-small", False, request, x.response))
+    CassetteWriter(tmp_path).write(Exchange(x.api, "text-embedding-3-small", False, request, x.response))
     profile = profile_cassette(tmp_path)
     assert profile.unreadable == {"openai.embeddings": 1}
     assert profile.models == {}

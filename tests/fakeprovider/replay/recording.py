@@ -9,7 +9,7 @@ import orjson
 
 from fakeprovider.dialects.base import Chunk
 from fakeprovider.generation.plan import Plan
-from fakeprovider.replay.answer import RecordedAnswer
+from fakeprovider.replay.answer import RecordedAnswer, offsets_to_delays
 from fakeprovider.replay.cassette import Exchange, RecordedEvent, RecordedRequest, RecordedResponse
 from fakeprovider.replay.eventstream import EventStreamDecoder
 
@@ -68,9 +68,5 @@ def _exchange(api: str, stream: bool, response: RecordedResponse) -> Exchange:
 
 def plan_of(answer: RecordedAnswer) -> Plan:
     """The plan replay serves a recorded answer as: its events at their recorded offsets."""
-    delays: list[float] = []
-    last = 0.0
-    for offset in answer.offsets_ms:
-        delays.append((offset - last) / 1000)
-        last = offset
-    return Plan(list(answer.events), delays, answer.finish, tail_delay=max(0.0, answer.end_ms - last) / 1000)
+    delays, tail = offsets_to_delays(answer.offsets_ms, answer.end_ms, 1.0)
+    return Plan(list(answer.events), delays, answer.finish, tail_delay=tail)

@@ -35,7 +35,7 @@ def _request(name: str, stream: bool) -> ChatRequest:
     dialect, model = DIALECTS[name]
     info = DEFAULT_CATALOGUE.resolve(model)
     assert info is not None
-    return ChatRequest(dialect.api, info, stream, list(range(120)), include_usage=True)  # type: ignore[arg-type]
+    return ChatRequest(dialect.api, info, stream, list(range(120)), include_usage=True)
 
 
 def _plan(kind: str) -> Plan:
