@@ -26,7 +26,7 @@ from fakeprovider.catalogue.families import DEFAULT_CATALOGUE
 from fakeprovider.dialects import DIALECTS
 from fakeprovider.dialects.base import ChatDialect
 from fakeprovider.generation.events import TextDelta, ToolArgsDelta
-from fakeprovider.replay.cassette import CassetteError, Exchange, iter_exchanges
+from fakeprovider.replay.cassette import Exchange, iter_exchanges
 from harness.analysis.quantiles import percentiles
 
 MIN_STREAMS = 5  # streamed answers a model needs before its TTFT is fitted
@@ -207,7 +207,7 @@ def main(directory: Path, out: Path | None) -> int:
     err = _console(stderr=True)
     try:
         profile = profile_cassette(directory)
-    except CassetteError as e:
+    except ValueError as e:  # CassetteError, or a reader's error naming the exchange's file
         print(f"rehearse profile: {e}", file=sys.stderr)
         return 2
     if profile.exchanges == 0:

@@ -175,3 +175,19 @@ def test_a_model_the_catalogue_does_not_know_is_written_with_its_provider(tmp_pa
     assert info.api == "google"
     assert info.ttft is not None
     assert info.itl is None
+
+
+def test_an_answer_its_surface_cannot_read_is_refused_naming_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dialect = AnthropicMessages()
+    info = DEFAULT_CATALOGUE.resolve("claude-sonnet-4-5")
+    assert info is not None
+    req = ChatRequest(dialect.api, info, False, [1, 2, 3])
+    body = dialect.render_body(
+        req, Plan([TextDelta("hi", 1)], [0.0], "stop"), Usage(3, 0, 1), dialect.new_meta()
+    )
+    x = recorded_body(dialect.api, body.replace(b'"end_turn"', b'"surprise"'), 10.0)
+    path = CassetteWriter(tmp_path).write(_named(x, "claude-sonnet-4-5", stream=False))
+    assert cli_main(["profile", str(tmp_path)]) == 2
+    assert f"{path}: anthropic.messages answer: stop_reason: unknown 'surprise'" in capsys.readouterr().err
