@@ -2,8 +2,8 @@
 byte, at the recorded time to first token.
 
 1. An upstream `rehearse serve --latency realistic --seed 1` answers `--requests` distinct
-   streamed chat requests (and as many non-streamed ones) through `rehearse record`, `--concurrency` at a time;
-   the client notes each stream's time to first content chunk and keeps every answer's body.
+   prompts, each streamed and whole, through `rehearse record`, `--concurrency` at a time; the
+   client notes each stream's time to first content chunk and keeps every answer's body.
 2. `rehearse serve --replay CASSETTE --replay-miss error --seed 2` (another seed: a generated
    answer would differ) answers the same requests, same concurrency.
 3. Reported: answers identical byte for byte (the SSE body or JSON, `created` and ids
@@ -95,7 +95,8 @@ def recorded_ttfts(directory: Path) -> dict[bytes, float]:
         events = x.response.events or ()
         for e in events:
             data = e.data
-            if isinstance(data, dict) and any((c.get("delta") or {}).get("content") for c in data.get("choices", [])):
+            choices = data.get("choices", []) if isinstance(data, dict) else []
+            if any((c.get("delta") or {}).get("content") for c in choices):
                 out[json.dumps(x.request.body).encode()] = e.t_ms
                 break
     return out
@@ -110,7 +111,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def fmt(values: Sequence[float]) -> str:
-    return f"p50 {percentile(values, 50):7.1f}  p90 {percentile(values, 90):7.1f}  p99 {percentile(values, 99):7.1f}"
+    p50, p90, p99 = (percentile(values, q) for q in (50, 90, 99))
+    return f"p50 {p50:7.1f}  p90 {p90:7.1f}  p99 {p99:7.1f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,24 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="replay-fidelity-"))
     cassette = tmp / "cassette"
     cli = [PY, "-m", "harness.cli"]
-    upstream = Server("upstream", [*cli, "serve", "--port", "0", "--latency", "realistic", "--seed", "1"], pin=False)
+    serve = [*cli, "serve", "--port", "0", "--latency", "realistic"]
+    upstream = Server("upstream", [*serve, "--seed", "1"], pin=False)
     servers = [upstream]
     try:
         upstream.start()
-        recorder = Server(
-            "recorder", [*cli, "record", "--upstream", upstream.url, "--port", "0", "--cassette", str(cassette)], pin=False
-        )
+        record = [*cli, "record", "--upstream", upstream.url, "--port", "0", "--cassette", str(cassette)]
+        recorder = Server("recorder", record, pin=False)
         servers.append(recorder)
         recorder.start()
         rec_ttft, rec_answers = asyncio.run(drive(recorder.url, requests, args.concurrency))
         recorder.stop()  # the writer thread has written every exchange when it exits
         upstream.stop()
-        replay = Server(
-            "replay",
-            [*cli, "serve", "--port", "0", "--latency", "realistic", "--seed", "2", "--replay", str(cassette)]
-            + ["--replay-miss", "error", "--replay-speed", str(args.speed)],
-            pin=False,
-        )
+        replaying = [*serve, "--seed", "2", "--replay", str(cassette), "--replay-miss", "error"]
+        replay = Server("replay", [*replaying, "--replay-speed", str(args.speed)], pin=False)
         servers.append(replay)
         replay.start()
         rep_ttft, rep_answers = asyncio.run(drive(replay.url, requests, args.concurrency))
@@ -152,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for body, ttft in zip(requests, rep_ttft, strict=True):
         if ttft is not None and body in recorded:
             ratios.append(ttft / (recorded[body] / args.speed))
-    print(f"replay fidelity: {len(requests)} requests ({args.requests} streamed), concurrency {args.concurrency}")
+    streamed = args.requests
+    print(f"replay fidelity: {len(requests)} requests ({streamed} streamed), concurrency {args.concurrency}")
     print(f"  answers identical byte for byte: {identical} of {len(requests)}")
     rec = [t for t in rec_ttft if t is not None]
     rep = [t for t in rep_ttft if t is not None]

@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_routes_parsers(sub)  # lint, plan, rehearse
 
+    profile = sub.add_parser(
+        "profile", help="fit per-model TTFT and inter-token latency from a cassette, as a scenario"
+    )
+    profile.add_argument("cassette", type=Path, metavar="DIR", help="a cassette (rehearse record)")
+    profile.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the scenario here (default: stdout, table on stderr)"
+    )
+
     toxiproxy = sub.add_parser("toxiproxy", help="run the Toxiproxy-compatible network fault server")
     toxiproxy.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     toxiproxy.add_argument("--port", type=_port, default=8474, help="port; 0 picks a free one (default 8474)")
@@ -264,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.routes.cli import main as routes_main
 
         return routes_main(args)
+    if args.command == "profile":
+        from harness.profile import main as profile_main
+
+        return profile_main(args.cassette, args.out)
     if args.command == "toxiproxy":
         return _toxiproxy(args.host, args.port, args.seed)
     if args.command == "record":

@@ -146,7 +146,11 @@ class Catalogue:
                         "or `like: <known model>`"
                     )
                 start = ModelInfo(id=model_id, api=o.api)
-            changes = o.model_dump(exclude_none=True, exclude={"like"})
+            changes = o.model_dump(exclude_none=True, exclude={"like", "ttft", "itl"})
+            if o.ttft is not None:
+                changes["ttft"] = o.ttft.fitted()
+            if o.itl is not None:
+                changes["itl"] = o.itl.fitted()
             models[model_id] = replace(start, id=model_id, **changes)
         return Catalogue(models.values())
 

@@ -234,9 +234,28 @@ def _cap(events: list[Event], max_tokens: int) -> tuple[list[Event], bool]:
 def _pacing(model: ModelInfo, n_events: int, rng: random.Random) -> list[float]:
     if n_events == 0:
         return []
+    if model.ttft is not None or model.itl is not None:
+        return _fitted_pacing(model, n_events, rng)
     jitter = model.jitter_ms / 1000
     ttft = max(0.0, model.ttft_ms / 1000 + rng.uniform(-jitter, jitter))
     per_token = 1.0 / model.tokens_per_s
     delays = [ttft]
     delays.extend(per_token * rng.uniform(0.8, 1.2) for _ in range(n_events - 1))
+    return delays
+
+
+def _fitted_pacing(model: ModelInfo, n_events: int, rng: random.Random) -> list[float]:
+    """Delays drawn from the model's fitted distributions (`rehearse profile`), each falling
+    back to the catalogue's mean and jitter where the model has only the other."""
+    if model.ttft is not None:
+        delays = [model.ttft.draw(rng)]
+    else:
+        jitter = model.jitter_ms / 1000
+        delays = [max(0.0, model.ttft_ms / 1000 + rng.uniform(-jitter, jitter))]
+    if model.itl is not None:
+        draw = model.itl.draw
+        delays.extend(draw(rng) for _ in range(n_events - 1))
+    else:
+        per_token = 1.0 / model.tokens_per_s
+        delays.extend(per_token * rng.uniform(0.8, 1.2) for _ in range(n_events - 1))
     return delays

@@ -1,7 +1,8 @@
 """Anthropic messages: `POST /v1/messages`, JSON and SSE with the full event sequence.
 
 The dialect put together from its sides: the request reader (`request`), the whole-body
-renderer (`body`), the stream encoder (`stream`) and ids, errors, headers and models (`wire`).
+renderer (`body`), the stream encoder (`stream`), the replay reader (`recorded`) and ids,
+errors, headers and models (`wire`).
 They are base classes, not objects it calls, so a call through the dialect is one ordinary
 method call (this is the request path).
 """
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fakeprovider.dialects.anthropic.body import AnthropicBody
+from fakeprovider.dialects.anthropic.recorded import AnthropicRecorded
 from fakeprovider.dialects.anthropic.request import AnthropicRequest
 from fakeprovider.dialects.anthropic.stream import AnthropicStream
 from fakeprovider.dialects.anthropic.wire import AnthropicWire
@@ -21,7 +23,9 @@ from fakeprovider.generation.ids import random_id
 from fakeprovider.generation.request import Tags
 
 
-class AnthropicMessages(AnthropicRequest, AnthropicBody, AnthropicStream, AnthropicWire, ChatDialect):
+class AnthropicMessages(
+    AnthropicRequest, AnthropicBody, AnthropicStream, AnthropicRecorded, AnthropicWire, ChatDialect
+):
     api = "anthropic.messages"
 
     def tags(self, body: Mapping[str, Any], header_tags: Tags) -> Tags:

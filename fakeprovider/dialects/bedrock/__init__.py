@@ -4,8 +4,9 @@
 
 The dialect put together from its sides: the request reader (`request`, with Bedrock's model
 ids mapped in `models`), the whole-body renderer (`body`), the event-stream encoder (`stream`
-over `eventstream`'s framing) and ids, errors and headers (`wire`). Both operations are one
-dialect, `bedrock.converse`; the ledger's `stream` tells them apart.
+over `eventstream`'s framing), the replay reader (`recorded`) and ids, errors and headers
+(`wire`). Both operations are one dialect, `bedrock.converse`; the ledger's `stream` tells
+them apart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from fakeprovider.dialects.base import ChatDialect, ResponseMeta
 from fakeprovider.dialects.bedrock.body import BedrockBody
 from fakeprovider.dialects.bedrock.eventstream import CONTENT_TYPE
+from fakeprovider.dialects.bedrock.recorded import BedrockRecorded
 from fakeprovider.dialects.bedrock.request import BedrockRequest
 from fakeprovider.dialects.bedrock.stream import BedrockStream
 from fakeprovider.dialects.bedrock.wire import BedrockWire
@@ -29,7 +31,7 @@ __all__ = ["ROUTE", "BedrockConverse"]
 ROUTE = "/model/{modelId:.+}/{operation:converse|converse-stream}"
 
 
-class BedrockConverse(BedrockRequest, BedrockBody, BedrockStream, BedrockWire, ChatDialect):
+class BedrockConverse(BedrockRequest, BedrockBody, BedrockStream, BedrockRecorded, BedrockWire, ChatDialect):
     api = "bedrock.converse"
     stream_content_type = CONTENT_TYPE
 

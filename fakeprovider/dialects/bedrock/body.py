@@ -29,14 +29,15 @@ def tool_use_id(call_id: str) -> str:
 
 
 def usage_json(usage: Usage) -> dict[str, int]:
-    """`TokenUsage`: input tokens exclude the cache reads, which are counted apart."""
-    fresh = usage.input_tokens - usage.cached_tokens
+    """`TokenUsage`: input tokens exclude the cache reads and writes, which are counted apart."""
+    written = usage.written_5m + usage.written_1h
+    fresh = usage.input_tokens - usage.cached_tokens - written
     return {
         "inputTokens": fresh,
         "outputTokens": usage.output_tokens,
-        "totalTokens": fresh + usage.cached_tokens + usage.output_tokens,
+        "totalTokens": fresh + usage.cached_tokens + written + usage.output_tokens,
         "cacheReadInputTokens": usage.cached_tokens,
-        "cacheWriteInputTokens": 0,
+        "cacheWriteInputTokens": written,
     }
 
 

@@ -4,8 +4,9 @@ the same under `/v1/`.
 
 The generate dialect is put together from its sides, as Anthropic's is: the request reader
 (`request`, with Gemini's schemas read in `schema`), the whole-body renderer (`body`), the
-stream encoder (`stream`) and keys, errors and models (`wire`). Embeddings are `embed`;
-`countTokens` and the model listing are plain routes (`routes`), outside the ledger.
+stream encoder (`stream`), the replay reader (`recorded`) and keys, errors and models
+(`wire`). Embeddings are `embed`; `countTokens` and the model listing are plain routes
+(`routes`), outside the ledger.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from fakeprovider.dialects.base import ChatDialect, ResponseMeta
 from fakeprovider.dialects.gemini.body import GeminiBody
 from fakeprovider.dialects.gemini.embed import GeminiEmbed
+from fakeprovider.dialects.gemini.recorded import GeminiRecorded
 from fakeprovider.dialects.gemini.request import GeminiRequest
 from fakeprovider.dialects.gemini.stream import GeminiStream
 from fakeprovider.dialects.gemini.wire import GeminiWire
@@ -30,7 +32,7 @@ EMBED_PATH = _MODEL + ":{method:embedContent|batchEmbedContents}"
 COUNT_PATH = _MODEL + ":countTokens"
 
 
-class GeminiGenerate(GeminiRequest, GeminiBody, GeminiStream, GeminiWire, ChatDialect):
+class GeminiGenerate(GeminiRequest, GeminiBody, GeminiStream, GeminiRecorded, GeminiWire, ChatDialect):
     api = "gemini.generate"
 
     def new_meta(self) -> ResponseMeta:
