@@ -83,6 +83,9 @@ def _bedrock(url: str) -> Any:
 SURFACES: dict[str, Callable[[str], Any]] = {
     "openai": _openai,
     "azure": _azure,
+    "anthropic": _anthropic,
+    "gemini": _gemini,
+    "bedrock": _bedrock,
 }
 
 
@@ -113,3 +116,18 @@ def test_a_replayed_surface_gives_its_sdk_the_recorded_answers(
         assert whole.outcome == stream.outcome == "ok"
     with FakeProviderThread(latency="none", seed=2) as fresh:
         assert SURFACES[surface](fresh.url) != seen[surface]  # generating: other words
+
+
+def test_a_fault_cuts_a_replayed_anthropic_message(recorded: tuple[Path, dict[str, Any]]) -> None:
+    directory, seen = recorded
+    scenario = {"faults": [{"fault": {"kind": "partial", "after_tokens": 2, "mode": "length"}}]}
+    with FakeProviderThread(latency="none", seed=2, replay=directory, scenario=scenario) as p:
+        whole, _ = _anthropic(p.url)
+        recorded_whole = seen["anthropic"][0]
+        assert whole["id"] == recorded_whole["id"]
+        assert whole["stop_reason"] == "max_tokens"
+        assert whole["usage"]["output_tokens"] == 2
+        assert recorded_whole["content"][0]["text"].startswith(whole["content"][0]["text"])
+        record = p.state.ledger.records()[0]
+        assert (record.outcome, record.output_tokens) == ("partial", 2)
+        assert record.input_tokens == recorded_whole["usage"]["input_tokens"]
