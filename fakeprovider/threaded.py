@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import signal
 import sys
 import threading
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def listen_error(e: OSError, host: str, port: int) -> str:

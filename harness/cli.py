@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _warn_if_exposed(command: str, host: str, what: str) -> None:
     """A bind address beyond loopback lets other machines reach `what`: say so once, at start."""
-    from harness.run.stack import is_loopback_host
+    from fakeprovider.threaded import is_loopback_host
 
     if not is_loopback_host(host):
         print(

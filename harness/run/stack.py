@@ -9,7 +9,6 @@ start up, to watch its children and to tear down.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 import urllib.parse
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from fakeprovider.threaded import is_loopback_host
 from harness.errors import HarnessError, TargetError
 from harness.experiment.model import Experiment
 from harness.procs import Child, start_child
@@ -43,16 +43,6 @@ class RunOptions:
 
 def is_loopback_url(url: str) -> bool:
     return is_loopback_host(urllib.parse.urlsplit(url).hostname or "")
-
-
-def is_loopback_host(host: str) -> bool:
-    """`localhost` or a loopback address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 async def wait_reachable(url: str, timeout_s: float = READY_TIMEOUT_S) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from fakeprovider.threaded import is_loopback_host
 from harness.cli import main
-from harness.run.stack import is_loopback_host
 
 START_TIMEOUT_S = 30  # importing the tokenizer alone takes a second or two on a busy machine
 STOP_TIMEOUT_S = 5

@@ -304,3 +304,47 @@ def test_a_recorded_error_is_replayed_as_it_came(tmp_path: Path) -> None:
         record = p.state.ledger.records()[-1]
         assert (record.status, record.outcome) == (429, "error")
         assert record.error == "Rate limit reached (recorded)."
+
+
+# (surface, path, body, how its error body names the miss): one request per surface that no
+# recording matches, refused in that surface's own error shape.
+MISSES: list[tuple[str, str, dict[str, Any], Any]] = [
+    (
+        "openai.responses",
+        "/v1/responses",
+        {"model": "gpt-4o", "input": "Something else."},
+        lambda b: b["error"]["message"],
+    ),
+    (
+        "azure.chat",
+        "/openai/deployments/gpt-4o/chat/completions" + AZURE,
+        {"messages": [{"role": "user", "content": "Other."}]},
+        lambda b: b["error"]["message"],
+    ),
+    (
+        "gemini.generate",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        {"contents": [{"role": "user", "parts": [{"text": "Other."}]}]},
+        lambda b: b["error"]["status"] == "INVALID_ARGUMENT" and b["error"]["message"],
+    ),
+    (
+        "bedrock.converse",
+        "/model/amazon.nova-lite-v1:0/converse",
+        {"messages": [{"role": "user", "content": [{"text": "Other."}]}]},
+        lambda b: b["message"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("api", "path", "body", "message_of"), MISSES, ids=[m[0] for m in MISSES])
+def test_a_miss_is_refused_in_each_surfaces_own_error_shape(
+    replayed: FakeProviderThread, api: str, path: str, body: dict[str, Any], message_of: Any
+) -> None:
+    answer = _post(replayed.url, path, body)
+    assert answer.status_code == 400, answer.text
+    message = message_of(answer.json())
+    assert f"No recorded {api} request matches" in message
+    assert "nearest recording is" in message
+    if api == "bedrock.converse":
+        assert answer.headers["x-amzn-errortype"].startswith("ValidationException")
+    assert replayed.state.ledger.records()[-1].status == 400
