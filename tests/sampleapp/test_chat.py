@@ -126,9 +126,13 @@ async def test_a_bad_history_turn_is_400(rig: Rig, app: SampleApp) -> None:
 
 @pytest.mark.usefixtures("long_answers")  # an answer long enough to cut
 async def test_a_stalled_stream_ends_with_stream_interrupted_when_the_route_time_runs_out(rig: Rig) -> None:
-    await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 3000})
-    async with rig.app({**QUICK, "routes": {"chat": {"timeout_s": 0.5}}}) as app:
+    # The first chunk at once, the next never within the route's time: 1.5 s, so that a busy
+    # machine still opens the stream in time (else the route answers a 504 before streaming);
+    # under the idle guard's 2 s, so that the route's time is what runs out.
+    await rig.fault(fault={"kind": "slow", "ttft_ms": 0, "inter_token_ms": 10_000})
+    async with rig.app({**QUICK, "routes": {"chat": {"timeout_s": 1.5}}}) as app:
         reply = await rig.post(app, "/chat", {"message": "hello"})
+    assert reply.status == 200, reply.text
     name, data = events(reply)[-1]
     assert (name, data["error"]["code"]) == ("error", "stream_interrupted")
     assert "time ran out" in data["error"]["message"]
