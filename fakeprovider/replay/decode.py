@@ -1,4 +1,4 @@
-"""What the Anthropic, Gemini and Bedrock readers (`read_answer`) share: refusing what is no
+"""What every surface's reader (`read_answer`) shares: refusing what is no
 answer with the file and field named, reading counts and finishes, and the `AnswerBuilder`
 each starts from.
 

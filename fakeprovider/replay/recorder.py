@@ -17,7 +17,6 @@ import os
 import sys
 import time
 import urllib.parse
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -29,25 +28,19 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from fakeprovider.dialects.bedrock.eventstream import CONTENT_TYPE as EVENT_STREAM
 from fakeprovider.replay.cassette import (
-    MAX_EVENTS,
     MAX_FILE_BYTES,
     CassetteError,
     CassetteWriter,
-    Exchange,
     ExchangeTooLarge,
     RecordedRequest,
-    RecordedResponse,
     now_iso,
-    redact_headers,
-    redact_query,
 )
-from fakeprovider.replay.frames import Chunk, eventstream_events, json_or_text, sse_events
-from fakeprovider.surfaces import SURFACES, Surface, model_named
+from fakeprovider.replay.exchange import build_exchange, request_body
+from fakeprovider.replay.frames import Chunk
+from fakeprovider.surfaces import SURFACES, Surface
 from fakeprovider.threaded import ServerThread, StartStop, listen_error
 
-PASSTHROUGH = "passthrough"  # the `api` of a path no surface declares
 MAX_UPSTREAM_CONNECTIONS = 256  # the shared client's pool: calls beyond it wait for a connection
 MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a request body the proxy accepts (larger: 413)
 MAX_PENDING_WRITES = 256  # exchanges waiting for the writer; past it a finished call waits
@@ -96,18 +89,6 @@ def _joined(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> dict[str, str]
         if low not in HOP_BY_HOP:
             out[low] = f"{out[low]}, {value}" if low in out else value
     return out
-
-
-def _decoded(body: bytes, encoding: str) -> bytes | None:
-    """A compressed answer's bytes as text for the cassette (gzip, deflate); None: not decodable."""
-    if encoding in ("", "identity"):
-        return body
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        try:
-            return zlib.decompress(body, 47)  # gzip or zlib header, told apart by zlib
-        except zlib.error:
-            return None
-    return None
 
 
 class Recorder(StartStop):
@@ -341,7 +322,7 @@ class Recorder(StartStop):
         try:
             exchange = build_exchange(
                 surface,
-                RecordedRequest(method, path, query, request_headers, _request_body(body)),
+                RecordedRequest(method, path, query, request_headers, request_body(body)),
                 status,
                 response_headers,
                 chunks,
@@ -363,65 +344,6 @@ class Recorder(StartStop):
             )
         except Exception as e:  # a bug of ours in one exchange: said, and the proxy goes on
             self.warn(f"{method} {path}: not recorded: {e!r}")
-
-
-def _request_body(body: bytes) -> Any:
-    if not body:
-        return None
-    return json_or_text(body.decode("utf-8", "replace"))
-
-
-def build_exchange(
-    surface: Surface | None,
-    request: RecordedRequest,
-    status: int,
-    response_headers: dict[str, str],
-    chunks: list[Chunk],
-    match: dict[str, str],
-    recorded_at: str,
-    end_ms: float,
-) -> Exchange:
-    """The exchange as the cassette keeps it: the surface and model named, secrets redacted, the
-    answer a JSON body, a text, or a stream's events (by its content type)."""
-    body = request.body
-    if surface is None:
-        api, model = PASSTHROUGH, model_named(body, {})
-        stream = isinstance(body, dict) and body.get("stream") is True
-    else:
-        api, model, stream = surface.api, model_named(body, match), surface.stream(body, match)
-    content_type = response_headers.get("content-type", "").split(";")[0].strip().lower()
-    events = None
-    text: str | None = None
-    answer: Any = None
-    if content_type == "text/event-stream":
-        events = tuple(sse_events(chunks))
-    elif content_type == EVENT_STREAM:
-        events = tuple(eventstream_events(chunks))
-    else:
-        raw = _decoded(b"".join(c for _, c in chunks), response_headers.get("content-encoding", ""))
-        if raw is None:
-            text = f"<{sum(len(c) for _, c in chunks)} bytes, content-encoding not decoded>"
-        else:
-            decoded = raw.decode("utf-8", "replace")
-            answer = json_or_text(decoded) if decoded else None
-            if isinstance(answer, str):
-                answer, text = None, decoded
-    if events is not None and len(events) > MAX_EVENTS:
-        raise ExchangeTooLarge(
-            f"{request.method} {request.path}: {len(events):,} events, more than the "
-            f"{MAX_EVENTS:,} a recorded stream may hold; not recorded"
-        )
-    redacted = RecordedRequest(
-        request.method,
-        request.path,
-        redact_query(request.query),
-        redact_headers(request.headers),
-        body,
-    )
-    response = RecordedResponse(
-        status, redact_headers(response_headers), answer, text, events, round(end_ms, 3)
-    )
-    return Exchange(api, model, stream, redacted, response, recorded_at).with_key()
 
 
 class RecorderThread(ServerThread[Recorder]):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fakeprovider.dialects.base import ResponseMeta, Usage
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import AnswerBuilder, RecordedAnswer, openai_usage
+from fakeprovider.replay.decode import builder_for, stream_events, whole_body
 
 if TYPE_CHECKING:
     from fakeprovider.replay.cassette import Exchange
@@ -59,12 +60,11 @@ class OpenAIChatRecorded:
 
     def read_answer(self, exchange: Exchange) -> RecordedAnswer:
         response = exchange.response
-        builder = AnswerBuilder()
+        builder = builder_for(exchange)
         if response.events is not None:
+            stream_events(exchange)  # a 2xx stream, or refused naming the file
             return _read_stream(exchange, builder)
-        body = response.body
-        if not isinstance(body, dict):
-            raise ValueError(f"{exchange.source}: response.body: expected a chat completion object")
+        body = whole_body(exchange)
         end = response.end_ms
         choice = _first_choice(body) or {}
         message = choice.get("message") if isinstance(choice.get("message"), dict) else {}

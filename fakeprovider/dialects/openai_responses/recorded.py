@@ -16,6 +16,7 @@ from fakeprovider.dialects.base import Usage
 from fakeprovider.dialects.openai_responses.body import ResponsesMeta
 from fakeprovider.generation.plan import FinishReason
 from fakeprovider.replay.answer import AnswerBuilder, RecordedAnswer, openai_usage
+from fakeprovider.replay.decode import builder_for, stream_events, whole_body
 
 if TYPE_CHECKING:
     from fakeprovider.replay.cassette import Exchange
@@ -48,12 +49,11 @@ class ResponsesRecorded:
 
     def read_answer(self, exchange: Exchange) -> RecordedAnswer:
         response = exchange.response
-        builder = AnswerBuilder()
+        builder = builder_for(exchange)
         if response.events is not None:
+            stream_events(exchange)  # a 2xx stream, or refused naming the file
             return _read_stream(exchange, builder)
-        body = response.body
-        if not isinstance(body, dict):
-            raise ValueError(f"{exchange.source}: response.body: expected a response object")
+        body = whole_body(exchange)
         end = response.end_ms
         output = body.get("output")
         for n, item in enumerate(output if isinstance(output, list) else []):

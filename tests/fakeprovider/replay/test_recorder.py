@@ -26,7 +26,8 @@ from google.genai import types
 
 from fakeprovider.replay import cassette
 from fakeprovider.replay.cassette import REDACTED, Exchange, iter_exchanges
-from fakeprovider.replay.recorder import PASSTHROUGH, RecorderError, RecorderThread
+from fakeprovider.replay.exchange import PASSTHROUGH
+from fakeprovider.replay.recorder import RecorderError, RecorderThread
 from fakeprovider.server import FakeProviderThread
 
 KEY = "sk-rehearsal-secret-4f1c9d"
