@@ -16,7 +16,7 @@ from fakeprovider.generation.plan import Plan, Stall
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.direct import json_answer
-from fakeprovider.serving.gate import hold
+from fakeprovider.serving.gate import Gate, hold
 from fakeprovider.serving.pacing import Progress, play_by_sleeping
 from fakeprovider.serving.transport import ConnectionCut, cut_connection
 from fakeprovider.state import ProviderState
@@ -50,6 +50,37 @@ class Outgoing:
     def error(self) -> ProviderError:
         """What an `error_event` ending sends: the plan's own error, else the dialect's."""
         return self.plan.error or self.dialect.mid_stream_error(self.req.stream)
+
+
+async def send_plan(
+    request: web.Request,
+    state: ProviderState,
+    call: Call,
+    dialect: ChatDialect,
+    req: ChatRequest,
+    plan: Plan,
+    gate: Gate,
+    meta: ResponseMeta,
+    output_tokens: int | None = None,
+) -> web.StreamResponse:
+    """Send a chat call's plan, generated or replayed, once the fault that fired (`gate`) has
+    transformed it: whole or streamed. The output billed is `output_tokens` (a recording's
+    usage) unless a fault changed the plan, else what the plan's events carry."""
+    fired, ctx = gate
+    if fired is not None and ctx is not None:
+        plan = fired.fault.transform(plan, ctx)
+        output_tokens = None
+        if plan.cut:
+            call.cut_short(plan)
+    call.plan = plan
+    if output_tokens is None:
+        output_tokens = plan.output_tokens
+    usage = Usage(call.input_tokens, call.cached_tokens, output_tokens, call.written_5m, call.written_1h)
+    call.finish_reason = plan.finish if plan.ending == "complete" else None
+    out = Outgoing(dialect, req, plan, usage, meta)
+    if req.stream:
+        return await send_stream(request, state, call, out)
+    return await send_whole(request, state, call, out)
 
 
 async def send_whole(

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import CutConnection, FaultContext, Hold
+from fakeprovider.generation.request import ChatRequest
 from fakeprovider.scenario.engine import ActiveRule
 from fakeprovider.serving.call import Call
 from fakeprovider.serving.transport import ConnectionCut, cut_connection
@@ -22,6 +23,8 @@ from fakeprovider.state import ProviderState
 
 _FAULT_SEED_SALT = 0x5EED_FA17
 IDLE_RNG = random.Random(0)  # stands in until a rule fires
+Gate = tuple[ActiveRule | None, FaultContext | None]  # the rule that fired, and its context
+NOTHING_FIRED: Gate = (None, None)
 
 
 def admit(state: ProviderState, call: Call, model: str, stream: bool, tokens: int) -> None:
@@ -50,6 +53,26 @@ async def check_faults(
     if fired is not None:
         await answer_first(request, state, call, fired, ctx)
     return fired
+
+
+async def chat_gate(
+    request: web.Request,
+    state: ProviderState,
+    call: Call,
+    api: str,
+    req: ChatRequest,
+    input_tokens: int,
+    reserved: int,
+) -> Gate:
+    """A chat call through the gate: its quota (`reserved` tokens: the prompt and what the answer
+    may take), then its faults. The rule that fired (unless it answered instead) and its context."""
+    info = req.model
+    if state.limiter:
+        admit(state, call, info.id, req.stream, reserved)
+    if not state.engine:
+        return NOTHING_FIRED
+    ctx = FaultContext(api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
+    return await check_faults(request, state, call, ctx, req.stream), ctx
 
 
 async def answer_first(

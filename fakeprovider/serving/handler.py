@@ -18,15 +18,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect, Usage
+from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
 from fakeprovider.errors import ProviderError, context_length
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.plan import build_plan
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.serving import replayed
 from fakeprovider.serving.call import Call, elapsed_ms
-from fakeprovider.serving.delivery import Outgoing, internal_error_message, send_stream, send_whole
-from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults
+from fakeprovider.serving.delivery import internal_error_message, send_plan
+from fakeprovider.serving.gate import IDLE_RNG, admit, chat_gate, check_faults
 from fakeprovider.serving.intake import read_json
 from fakeprovider.serving.transport import ConnectionCut
 from fakeprovider.state import ProviderState
@@ -82,10 +82,9 @@ async def _chat(
 ) -> web.StreamResponse:
     call.stream = body.get("stream") is True
     req = dialect.parse(body, state.catalogue, _url_params(request, dialect))
-    call.stream = req.stream  # the request as read: a surface may stream by path, not body
+    call.stream = req.stream  # the request as read: a surface may stream by path (Bedrock's converse-stream)
     info = call.price = req.model
     call.model, call.deployment = info.id, req.deployment
-    call.stream = req.stream  # where the path says so (Bedrock's converse-stream), not the body
     if state.replay is not None:
         recorded = replayed.chat_recording(request, state, call, dialect, body, req)
         if recorded is not None:
@@ -94,12 +93,9 @@ async def _chat(
     if input_tokens > info.context_window:
         raise context_length(info.id, info.context_window, input_tokens)
     call.input_tokens = input_tokens
-    if state.limiter:
-        admit(state, call, info.id, req.stream, input_tokens + (req.max_tokens or 0))
-    fired = ctx = None
-    if state.engine:
-        ctx = FaultContext(dialect.api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
-        fired = await check_faults(request, state, call, ctx, req.stream)
+    gate = await chat_gate(
+        request, state, call, dialect.api, req, input_tokens, input_tokens + (req.max_tokens or 0)
+    )
     _use_prompt_cache(state, call, req)
     rng = state.plan_rng(call.fingerprint)
     scenario = state.scenario
@@ -110,18 +106,7 @@ async def _chat(
     )
     length = scenario.lengths.for_call(dialect.api, info.id, call.tags, req.stream)
     plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic, length)
-    if fired is not None and ctx is not None:
-        plan = fired.fault.transform(plan, ctx)
-        if plan.cut:
-            call.cut_short(plan)
-    call.plan = plan
-    usage = Usage(input_tokens, call.cached_tokens, plan.output_tokens, call.written_5m, call.written_1h)
-    meta = dialect.new_meta()
-    call.finish_reason = plan.finish if plan.ending == "complete" else None
-    out = Outgoing(dialect, req, plan, usage, meta)
-    if req.stream:
-        return await send_stream(request, state, call, out)
-    return await send_whole(request, state, call, out)
+    return await send_plan(request, state, call, dialect, req, plan, gate, dialect.new_meta())
 
 
 def _use_prompt_cache(state: ProviderState, call: Call, req: ChatRequest) -> None:

@@ -14,17 +14,16 @@ from typing import Any
 
 from aiohttp import web
 
-from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingRequest, EmbeddingsDialect, Usage
+from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingRequest, EmbeddingsDialect
 from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.plan import Plan
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.replay.answer import NOT_RECORDED
 from fakeprovider.replay.cassette import Exchange
 from fakeprovider.replay.replayer import RecordedError, TimedAnswer
-from fakeprovider.scenario.engine import ActiveRule
 from fakeprovider.serving.call import Call, elapsed_ms
-from fakeprovider.serving.delivery import Outgoing, send_stream, send_whole
-from fakeprovider.serving.gate import IDLE_RNG, admit, check_faults
+from fakeprovider.serving.delivery import send_plan
+from fakeprovider.serving.gate import IDLE_RNG, admit, chat_gate, check_faults
 from fakeprovider.state import ProviderState
 from fakeprovider.surfaces import model_named
 
@@ -75,49 +74,20 @@ async def answer_chat(
 ) -> web.StreamResponse:
     """A chat call answered from its recording: the recorded events at their recorded times, the
     recorded usage billed at the catalogue's prices; quotas and faults as for a generated one."""
+    api = dialect.api
     if isinstance(recorded, RecordedError):
         call.input_tokens = req.input_tokens
-        await _gate(request, state, call, dialect, req, req.input_tokens, 0)
+        await chat_gate(request, state, call, api, req, req.input_tokens, req.input_tokens)
         return _recorded_error(call, recorded)
     usage = recorded.usage
     input_tokens = req.input_tokens if usage.input_tokens == NOT_RECORDED else usage.input_tokens
     call.input_tokens, call.cached_tokens = input_tokens, usage.cached_tokens
     call.written_5m, call.written_1h = usage.written_5m, usage.written_1h
-    fired, ctx = await _gate(request, state, call, dialect, req, input_tokens, usage.output_tokens)
+    # The quota holds the recorded tokens: what the call will be billed.
+    gate = await chat_gate(request, state, call, api, req, input_tokens, input_tokens + usage.output_tokens)
     plan = Plan(recorded.events, recorded.delays, recorded.finish, tail_delay=recorded.tail_delay)
-    output_tokens = usage.output_tokens
-    if fired is not None and ctx is not None:
-        plan = fired.fault.transform(plan, ctx)
-        output_tokens = plan.output_tokens
-        if plan.cut:
-            call.cut_short(plan)
-    call.plan = plan
-    out_usage = Usage(input_tokens, usage.cached_tokens, output_tokens, usage.written_5m, usage.written_1h)
     meta = recorded.new_meta() or dialect.new_meta()
-    call.finish_reason = plan.finish if plan.ending == "complete" else None
-    out = Outgoing(dialect, req, plan, out_usage, meta)
-    if req.stream:
-        return await send_stream(request, state, call, out)
-    return await send_whole(request, state, call, out)
-
-
-async def _gate(
-    request: web.Request,
-    state: ProviderState,
-    call: Call,
-    dialect: Dialect,
-    req: ChatRequest,
-    input_tokens: int,
-    output_tokens: int,
-) -> tuple[ActiveRule | None, FaultContext | None]:
-    """Quotas (admitting the recorded tokens) and faults, for a replayed chat call."""
-    info = req.model
-    if state.limiter:
-        admit(state, call, info.id, req.stream, input_tokens + output_tokens)
-    if not state.engine:
-        return None, None
-    ctx = FaultContext(dialect.api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
-    return await check_faults(request, state, call, ctx, req.stream), ctx
+    return await send_plan(request, state, call, dialect, req, plan, gate, meta, usage.output_tokens)
 
 
 def _recorded_error(call: Call, recorded: RecordedError) -> web.Response:
