@@ -196,7 +196,7 @@ class Policy:
                     model_failed = False
                 except (openai.APIStatusError, anthropic.APIStatusError) as e:
                     failure = self._status_failure(model, e, budget)
-                    model_failed = None if failure.rate_limited else True  # a 429: its own answer
+                    model_failed = True
                 except (openai.APIError, anthropic.APIError, ProviderBroke) as e:
                     failure = Failure(f"{model}: {type(e).__name__}: {e}")
                     model_failed = True
@@ -208,7 +208,7 @@ class Policy:
                         if model_failed is None:
                             breaker.released()
                         elif model_failed:
-                            breaker.failed()
+                            breaker.failed(None if failure is None else failure.retry_after_s)
                         else:
                             breaker.succeeded()
                 if model_failed is False:

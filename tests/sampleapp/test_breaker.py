@@ -108,9 +108,28 @@ def test_a_probe_that_said_nothing_gives_its_slot_back() -> None:
     breaker.failed()
     clock.now = 1.0
     assert breaker.allow()
-    breaker.released()  # e.g. a 429, or a cancelled call
+    breaker.released()  # e.g. a cancelled call
     assert breaker.state is State.HALF_OPEN
     assert breaker.allow()
+
+
+def test_an_opening_429_holds_it_open_for_its_retry_after_when_that_is_longer() -> None:
+    clock = Clock()
+    breaker = _breaker(clock, failure_threshold=2, cooldown_s=0.5)
+    breaker.failed(retry_after_s=3.0)
+    breaker.failed(retry_after_s=2.0)  # the one that opens it: its retry-after counts
+    assert breaker.state is State.OPEN
+    clock.now = 1.9
+    assert not breaker.allow()
+    clock.now = 2.0
+    assert breaker.allow()  # the probe
+    breaker.failed(retry_after_s=0.1)  # shorter than the cool-down: the cool-down holds
+    clock.now = 2.4
+    assert not breaker.allow()
+    clock.now = 2.5
+    assert breaker.allow()
+    breaker.succeeded()
+    assert breaker.state is State.CLOSED
 
 
 def test_each_model_has_its_own_breaker() -> None:
@@ -237,12 +256,16 @@ async def test_after_the_outage_the_probe_closes_the_breaker_and_the_primary_ans
     assert [c.model for c in rig.calls("r-probe")] == ["gpt-4o"]
 
 
-async def test_rate_limits_do_not_count_against_the_model(rig: Rig) -> None:
+async def test_a_run_of_rate_limits_opens_the_breaker_and_the_fleet_stops_calling(rig: Rig) -> None:
     await rig.fault(match={"model": "gpt-4o"}, fault={"kind": "rate_limit", "retry_after_ms": 1})
-    config = {**QUICK, "breaker": {"failure_threshold": 2, "cooldown_s": 60}}
+    config = {**QUICK, "breaker": {"failure_threshold": 3, "cooldown_s": 60}}
     async with rig.app(config) as app:
         for i in range(3):
             reply = await rig.post(app, "/summarize", {"text": "hi"}, {"X-Request-Id": f"r-{i}"})
-            assert reply.json()["model"] == "gpt-4o-mini"
-    # Six 429s in a row, and every request still tried the primary: its breaker stayed closed.
-    assert [sum(c.model == "gpt-4o" for c in rig.calls(f"r-{i}")) for i in range(3)] == [2, 2, 2]
+            assert reply.status == 200
+            assert (reply.json()["model"], reply.headers["x-degraded"]) == ("gpt-4o-mini", "fallback")
+    # Two 429s for the first request (its primary attempts), the third opened the breaker on the
+    # second; the third request went straight to the fallback.
+    primary = [sum(c.model == "gpt-4o" for c in rig.calls(f"r-{i}")) for i in range(3)]
+    assert primary == [2, 1, 0]
+    assert all(c.status == 429 for c in rig.calls() if c.model == "gpt-4o")

@@ -74,17 +74,9 @@ def rehearse_one(
     return Outcome(status, results, console.export_text())
 
 
-# The sampleapp's breaker does not count a 429 as a failure (sampleapp/breaker.py: "it has its
-# own answer, the retry-after"), so while the primary is rate-limited every request still calls
-# it and the plan's `breaker` clause fails. Strict: when the sampleapp bounds a rate-limited
-# primary too, this xfail fails and the case moves back into HOLDING.
-RATE_LIMITED_FLEET = pytest.param(
-    "summarize-rate-limited",
-    marks=pytest.mark.xfail(strict=True, reason="the sampleapp's breaker ignores 429s"),
-)
 HOLDING = [
     "summarize-unavailable",
-    RATE_LIMITED_FLEET,
+    "summarize-rate-limited",
     "summarize-over-budget",
     "summarize-malformed",
     "extract-malformed",
