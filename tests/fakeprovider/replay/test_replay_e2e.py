@@ -18,6 +18,7 @@ from fakeprovider import FakeProviderThread
 from fakeprovider.clock import VirtualTime
 from fakeprovider.replay.cassette import CassetteWriter, Exchange, RecordedRequest, RecordedResponse
 from fakeprovider.server import ServerError
+from tests.conftest import wait_for_record
 from tests.fakeprovider.replay.taping import tape
 
 HI = [{"role": "user", "content": "Say something, please."}]
@@ -133,13 +134,14 @@ def test_a_replayed_answer_is_byte_identical_to_the_recorded_one(
     case: str, cassette: tuple[Path, dict[str, bytes]], replayed: FakeProviderThread
 ) -> None:
     _, api, path, body = next(c for c in CASES if c[0] == case)
+    before = len(replayed.state.ledger.records())
     resp = _post(replayed.url, path, body)
     assert resp.status_code == 200
     assert resp.content == cassette[1][case]
     # Another seed generates another answer: the bytes came from the cassette.
     with FakeProviderThread(latency="none", seed=2) as fresh:
         assert _post(fresh.url, path, body).content != cassette[1][case]
-    record = replayed.state.ledger.records()[-1]
+    record = wait_for_record(replayed, before + 1)  # a stream's record lands after its last byte
     assert record.api == api
     assert record.outcome == "ok"
 
@@ -148,6 +150,7 @@ def test_the_sdks_read_replayed_answers_and_the_ledger_bills_the_recorded_usage(
     cassette: tuple[Path, dict[str, bytes]], replayed: FakeProviderThread
 ) -> None:
     client = openai.OpenAI(base_url=replayed.url + "/v1", api_key="sk-test", max_retries=0)
+    before = len(replayed.state.ledger.records())
     with client:
         completion = client.chat.completions.create(model="gpt-4o", messages=HI)  # type: ignore[arg-type]
         recorded = orjson.loads(cassette[1]["chat"])
@@ -168,6 +171,7 @@ def test_the_sdks_read_replayed_answers_and_the_ledger_bills_the_recorded_usage(
         assert calls[0].function.name == "get_weather"
         usage = chunks[-1].usage
         assert usage is not None
+    wait_for_record(replayed, before + 2)  # the stream's record lands after its last byte
     plain, streamed = replayed.state.ledger.records()[-2:]
     assert (plain.input_tokens, plain.output_tokens) == (
         recorded["usage"]["prompt_tokens"],

@@ -19,6 +19,7 @@ from google.genai import types
 
 from fakeprovider import FakeProviderThread
 from fakeprovider.replay.recorder import RecorderThread
+from tests.conftest import wait_for_record
 
 HI = [{"role": "user", "content": "Say something, please."}]
 KEY = "sk-test"
@@ -112,6 +113,7 @@ def test_a_replayed_surface_gives_its_sdk_the_recorded_answers(
         assert SURFACES[surface](p.url) == seen[surface]
         stats = p.state.replay.stats() if p.state.replay else {}
         assert (stats["hits"], stats["misses"]) == (2, 0)
+        wait_for_record(p, 2)  # the stream's record lands just after its last byte
         whole, stream = p.state.ledger.records()
         assert whole.outcome == stream.outcome == "ok"
     with FakeProviderThread(latency="none", seed=2) as fresh:
