@@ -13,6 +13,7 @@ import random
 
 from aiohttp import web
 
+from fakeprovider.catalogue.info import ModelInfo
 from fakeprovider.errors import ProviderError
 from fakeprovider.faults.base import CutConnection, FaultContext, Hold
 from fakeprovider.generation.request import ChatRequest
@@ -55,24 +56,25 @@ async def check_faults(
     return fired
 
 
-async def chat_gate(
+async def gate(
     request: web.Request,
     state: ProviderState,
     call: Call,
-    api: str,
-    req: ChatRequest,
+    info: ModelInfo,
     input_tokens: int,
     reserved: int,
+    req: ChatRequest | None = None,
 ) -> Gate:
-    """A chat call through the gate: its quota (`reserved` tokens: the prompt and what the answer
-    may take), then its faults. The rule that fired (unless it answered instead) and its context."""
-    info = req.model
+    """A call through the gate: its quota (`reserved` tokens: the prompt and what the answer may
+    take), then its faults. `req` is the chat request (None for embeddings: nothing streams, no
+    plan follows). The rule that fired (unless it answered instead) and its context."""
+    stream = req is not None and req.stream
     if state.limiter:
-        admit(state, call, info.id, req.stream, reserved)
+        admit(state, call, info.id, stream, reserved)
     if not state.engine:
         return NOTHING_FIRED
-    ctx = FaultContext(api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
-    return await check_faults(request, state, call, ctx, req.stream), ctx
+    ctx = FaultContext(call.dialect.api, info.id, info.context_window, input_tokens, IDLE_RNG, req)
+    return await check_faults(request, state, call, ctx, stream), ctx
 
 
 async def answer_first(

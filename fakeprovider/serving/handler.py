@@ -20,13 +20,12 @@ from aiohttp import web
 
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingsDialect
 from fakeprovider.errors import ProviderError, context_length
-from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.plan import build_plan
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.serving import replayed
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.delivery import internal_error_message, send_plan
-from fakeprovider.serving.gate import IDLE_RNG, admit, chat_gate, check_faults
+from fakeprovider.serving.gate import gate
 from fakeprovider.serving.intake import read_json
 from fakeprovider.serving.transport import ConnectionCut
 from fakeprovider.state import ProviderState
@@ -93,9 +92,7 @@ async def _chat(
     if input_tokens > info.context_window:
         raise context_length(info.id, info.context_window, input_tokens)
     call.input_tokens = input_tokens
-    gate = await chat_gate(
-        request, state, call, dialect.api, req, input_tokens, input_tokens + (req.max_tokens or 0)
-    )
+    fired = await gate(request, state, call, info, input_tokens, input_tokens + (req.max_tokens or 0), req)
     _use_prompt_cache(state, call, req)
     rng = state.plan_rng(call.fingerprint)
     scenario = state.scenario
@@ -106,7 +103,7 @@ async def _chat(
     )
     length = scenario.lengths.for_call(dialect.api, info.id, call.tags, req.stream)
     plan = build_plan(req, state.pools.get(info.encoding), rng, reply, state.realistic, length)
-    return await send_plan(request, state, call, dialect, req, plan, gate, dialect.new_meta())
+    return await send_plan(request, state, call, dialect, req, plan, fired, dialect.new_meta())
 
 
 def _use_prompt_cache(state: ProviderState, call: Call, req: ChatRequest) -> None:
@@ -138,11 +135,7 @@ async def _embeddings(
         if x is not None:
             return await replayed.answer_embeddings(request, state, call, dialect, req, x)
     call.input_tokens = req.input_tokens
-    if state.limiter:
-        admit(state, call, info.id, False, req.input_tokens)
-    if state.engine:
-        ctx = FaultContext(dialect.api, info.id, info.context_window, req.input_tokens, IDLE_RNG)
-        await check_faults(request, state, call, ctx, False)
+    await gate(request, state, call, info, req.input_tokens, req.input_tokens)
     if state.realistic:
         await state.sleep(info.ttft_ms / 1000)
     answer = dialect.render_body(req, state.seed)

@@ -15,7 +15,6 @@ from typing import Any
 from aiohttp import web
 
 from fakeprovider.dialects.base import ChatDialect, Dialect, EmbeddingRequest, EmbeddingsDialect
-from fakeprovider.faults.base import FaultContext
 from fakeprovider.generation.plan import Plan
 from fakeprovider.generation.request import ChatRequest
 from fakeprovider.replay.answer import NOT_RECORDED
@@ -23,7 +22,7 @@ from fakeprovider.replay.cassette import Exchange
 from fakeprovider.replay.replayer import RecordedError, TimedAnswer
 from fakeprovider.serving.call import Call, elapsed_ms
 from fakeprovider.serving.delivery import send_plan
-from fakeprovider.serving.gate import IDLE_RNG, admit, chat_gate, check_faults
+from fakeprovider.serving.gate import gate
 from fakeprovider.state import ProviderState
 from fakeprovider.surfaces import model_named
 
@@ -74,20 +73,19 @@ async def answer_chat(
 ) -> web.StreamResponse:
     """A chat call answered from its recording: the recorded events at their recorded times, the
     recorded usage billed at the catalogue's prices; quotas and faults as for a generated one."""
-    api = dialect.api
     if isinstance(recorded, RecordedError):
         call.input_tokens = req.input_tokens
-        await chat_gate(request, state, call, api, req, req.input_tokens, req.input_tokens)
+        await gate(request, state, call, req.model, req.input_tokens, req.input_tokens, req)
         return _recorded_error(call, recorded)
     usage = recorded.usage
     input_tokens = req.input_tokens if usage.input_tokens == NOT_RECORDED else usage.input_tokens
     call.input_tokens, call.cached_tokens = input_tokens, usage.cached_tokens
     call.written_5m, call.written_1h = usage.written_5m, usage.written_1h
     # The quota holds the recorded tokens: what the call will be billed.
-    gate = await chat_gate(request, state, call, api, req, input_tokens, input_tokens + usage.output_tokens)
+    fired = await gate(request, state, call, req.model, input_tokens, input_tokens + usage.output_tokens, req)
     plan = Plan(recorded.events, recorded.delays, recorded.finish, tail_delay=recorded.tail_delay)
     meta = recorded.new_meta() or dialect.new_meta()
-    return await send_plan(request, state, call, dialect, req, plan, gate, meta, usage.output_tokens)
+    return await send_plan(request, state, call, dialect, req, plan, fired, meta, usage.output_tokens)
 
 
 def _recorded_error(call: Call, recorded: RecordedError) -> web.Response:
@@ -117,11 +115,7 @@ async def answer_embeddings(
     info = req.model
     tokens = req.input_tokens if isinstance(recorded, RecordedError) else recorded.input_tokens
     call.input_tokens = tokens
-    if state.limiter:
-        admit(state, call, info.id, False, tokens)
-    if state.engine:
-        ctx = FaultContext(dialect.api, info.id, info.context_window, tokens, IDLE_RNG)
-        await check_faults(request, state, call, ctx, False)
+    await gate(request, state, call, info, tokens, tokens)
     delay = replay.delay_s(x)
     if delay > 0:
         await state.sleep(delay)
