@@ -328,8 +328,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.listen_fd is not None:
                 import socket
 
-                sock = socket.socket(fileno=args.listen_fd)
-                host, port = sock.getsockname()[:2]
+                try:
+                    sock = socket.socket(fileno=args.listen_fd)
+                    host, port = sock.getsockname()[:2]
+                except (OSError, ValueError) as e:
+                    raise ServerError(f"--listen-fd {args.listen_fd}: not a listening socket ({e})") from None
             _warn_if_exposed("serve", host, what)
             provider = FakeProvider(
                 host,

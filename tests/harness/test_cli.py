@@ -109,6 +109,16 @@ def test_serve_serves_on_a_socket_its_supervisor_bound_and_listens_on() -> None:
             assert proc.returncode == 0, err
     with pytest.raises(ConnectionRefusedError):  # stopping it closed the socket
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    # A descriptor that is no socket is refused in one line.
+    proc = subprocess.run(
+        _rehearse("serve", "--listen-fd", "0"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("rehearse serve: --listen-fd 0: not a listening socket ("), proc.stderr
 
 
 @pytest.mark.parametrize("command", ["serve", "toxiproxy"])
