@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 from aiohttp import web
@@ -90,12 +91,15 @@ class FakeProvider(StartStop):
         replay: Path | str | ReplayOptions | None = None,
         replay_miss: str = "generate",
         replay_speed: float = 1.0,
+        sock: socket.socket | None = None,
     ) -> None:
         """`clock`: a virtual time source and sleep for tests (windows, quotas, pacing, holds).
         `warm`: build the content pools before listening (default: when realistic).
         `idle_timeout_s`: how long a connection may send nothing before it is closed.
         `replay`: a cassette directory to answer from (docs/replay.md), with what a miss does
-        (`replay_miss`: "generate" or "error") and how much faster recorded timing plays."""
+        (`replay_miss`: "generate" or "error") and how much faster recorded timing plays.
+        `sock`: a socket already bound and listening to serve on instead of `host:port` (a
+        supervisor that binds it first knows the URL before the server has started)."""
         self._warm_first = latency == "realistic" if warm is None else warm
         self._idle_timeout_s = idle_timeout_s
         try:
@@ -125,6 +129,7 @@ class FakeProvider(StartStop):
         except OSError as e:
             raise ServerError(f"cannot open ledger file {ledger}: {e.strerror or e}") from None
         self._runner: web.AppRunner | None = None
+        self._sock = sock
         self.host = host
         self.port = port
 
@@ -147,7 +152,11 @@ class FakeProvider(StartStop):
         )
         await runner.setup()
         quiet_resource_errors(asyncio.get_running_loop())
-        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        site: web.BaseSite = (
+            web.TCPSite(runner, self.host, self.port, backlog=1024)
+            if self._sock is None
+            else web.SockSite(runner, self._sock, backlog=1024)
+        )
         try:
             await site.start()
         except OSError as e:

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="model-like pacing (default) or instant responses",
     )
     serve.add_argument("--control-token", help="require this bearer token on /control and /metrics")
+    # For a supervisor (`rehearse run`): serve on this inherited listening socket instead of
+    # --host/--port, so that it knows the URL, and can start the target, before we are ready.
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     serve.add_argument(
         "--replay",
         type=Path,
@@ -321,10 +324,19 @@ def main(argv: list[str] | None = None) -> int:
             what = "the provider" + (
                 "" if args.control_token else " and its control API (no --control-token)"
             )
-            _warn_if_exposed("serve", args.host, what)
+            host, port, sock = args.host, args.port, None
+            if args.listen_fd is not None:
+                import socket
+
+                try:
+                    sock = socket.socket(fileno=args.listen_fd)
+                    host, port = sock.getsockname()[:2]
+                except (OSError, ValueError) as e:
+                    raise ServerError(f"--listen-fd {args.listen_fd}: not a listening socket ({e})") from None
+            _warn_if_exposed("serve", host, what)
             provider = FakeProvider(
-                args.host,
-                args.port,
+                host,
+                port,
                 seed=args.seed,
                 latency=args.latency,
                 scenario=args.scenario,
@@ -334,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                 replay_miss=args.replay_miss,
                 replay_speed=args.replay_speed,
                 warm=True,  # ready means ready: the first calls must not pay the tokenizer's set-up
+                sock=sock,
             )
             asyncio.run(serve_forever(provider))
             return 0

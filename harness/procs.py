@@ -104,8 +104,11 @@ def free_port() -> int:
         return port
 
 
-async def start_child(name: str, args: Sequence[str], env: dict[str, str] | None = None) -> Child:
-    """Start `python -m ...args` in its own process group and wait for its `listening on` line."""
+async def spawn_child(
+    name: str, args: Sequence[str], env: dict[str, str] | None = None, pass_fds: Sequence[int] = ()
+) -> Child:
+    """Start `python -m ...args` in its own process group, handing it `pass_fds`; the caller
+    waits for its `listening on` line (`Child.wait_ready`) and stops it whatever happens."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         *args,
@@ -114,8 +117,14 @@ async def start_child(name: str, args: Sequence[str], env: dict[str, str] | None
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
         env={**os.environ, **lifeline.child_env(), **(env or {})},
+        pass_fds=pass_fds,
     )
-    child = Child(name, proc)
+    return Child(name, proc)
+
+
+async def start_child(name: str, args: Sequence[str], env: dict[str, str] | None = None) -> Child:
+    """Start `python -m ...args` in its own process group and wait for its `listening on` line."""
+    child = await spawn_child(name, args, env)
     try:
         await child.wait_ready()
     except BaseException:

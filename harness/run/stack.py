@@ -9,6 +9,7 @@ start up, to watch its children and to tear down.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import urllib.parse
 import uuid
@@ -21,7 +22,7 @@ import aiohttp
 from fakeprovider.threaded import is_loopback_host
 from harness.errors import HarnessError, TargetError
 from harness.experiment.model import Experiment
-from harness.procs import Child, start_child
+from harness.procs import Child, spawn_child, start_child
 from harness.run.network import NetworkFaults
 from harness.run.provider_api import ProviderAPI
 
@@ -86,31 +87,51 @@ class Stack:
             )
 
     async def start_up(self, session: aiohttp.ClientSession) -> tuple[ProviderAPI, str]:
-        """The provider's control API and the target's URL, once both answer."""
-        api = await self._provider(session)
-        # With a `network` section the target calls the provider through the proxy.
-        provider_for_target = api.url if self.network is None else await self.network.open(api.url)
-        return api, await self._target(provider_for_target)
+        """The provider's control API and the target's URL, once both answer.
 
-    async def _provider(self, session: aiohttp.ClientSession) -> ProviderAPI:
+        A provider started here on a free port listens on a socket bound here first: its URL is
+        known at once, so the target starts while the provider loads (each takes seconds of
+        start-up) instead of after it. A start-up failure of the provider is the one reported."""
+        url, loading = await self._provider()
+        # With a `network` section the target calls the provider through the proxy.
+        provider_for_target = url if self.network is None else await self.network.open(url)
+        target = asyncio.ensure_future(self._target(provider_for_target))
+        try:
+            if loading is not None:
+                await loading.wait_ready()
+            api = ProviderAPI(url, session)
+            await api.health()
+        except BaseException:
+            target.cancel()
+            await asyncio.gather(target, return_exceptions=True)
+            raise
+        return api, await target
+
+    async def _provider(self) -> tuple[str, Child | None]:
+        """The provider's URL, and the provider child if it is still starting (then it is
+        in `children` already, so that the teardown stops it whatever happens)."""
         url = self.options.provider_url or self.exp.provider.url
-        if url is None:
-            spec = self.exp.provider
-            # A proxy in front of the provider takes over its fixed port (the one the target
-            # was configured with) unless the network section names its own.
-            port = 0 if self.network is not None and self.network.listen_port == spec.port else spec.port or 0
-            args = ["-m", "harness.cli", "serve", "--port", str(port), "--latency", spec.latency]
-            args += ["--seed", str(spec.seed if spec.seed is not None else self.seed)]
-            if spec.scenario is not None:
-                scenario = (self.source.parent / spec.scenario).resolve()
-                if not scenario.is_file():
-                    raise HarnessError(f"{self.source}: provider.scenario: no such file {scenario}")
-                args += ["--scenario", str(scenario)]
-            child = await self._start("fake provider", args)
-            url = child.url
-        api = ProviderAPI(url, session)
-        await api.health()
-        return api
+        if url is not None:
+            return url, None
+        spec = self.exp.provider
+        # A proxy in front of the provider takes over its fixed port (the one the target
+        # was configured with) unless the network section names its own.
+        port = 0 if self.network is not None and self.network.listen_port == spec.port else spec.port or 0
+        args = ["-m", "harness.cli", "serve", "--port", str(port), "--latency", spec.latency]
+        args += ["--seed", str(spec.seed if spec.seed is not None else self.seed)]
+        if spec.scenario is not None:
+            scenario = (self.source.parent / spec.scenario).resolve()
+            if not scenario.is_file():
+                raise HarnessError(f"{self.source}: provider.scenario: no such file {scenario}")
+            args += ["--scenario", str(scenario)]
+        if port != 0:  # a fixed port: the provider binds it itself and says if it is taken
+            return (await self._start("fake provider", args)).url, None
+        with socket.create_server(("127.0.0.1", 0), backlog=1024) as sock:
+            fd = sock.fileno()
+            child = await spawn_child("fake provider", [*args, "--listen-fd", str(fd)], pass_fds=(fd,))
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.children.append(child)
+        return url, child
 
     async def _target(self, provider_url: str) -> str:
         url = self.options.target_url or self.exp.target.url

@@ -42,13 +42,14 @@ def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
 
 
 @contextmanager
-def _serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def _serve(*args: str, pass_fds: tuple[int, ...] = ()) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`rehearse serve --port 0 --latency none ARGS`, always stopped when the block ends."""
     proc = subprocess.Popen(
         _rehearse("serve", "--port", "0", "--latency", "none", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        pass_fds=pass_fds,
     )
     try:
         yield proc, _first_line(proc, START_TIMEOUT_S)
@@ -91,6 +92,33 @@ def test_serve_prints_its_url_answers_and_stops_cleanly_on_signal(
         assert "Traceback" not in err
         assert out == ""  # nothing after the `listening on` line
     assert json.loads(ledger.read_text())["model"] == "gpt-4o"
+
+
+def test_serve_serves_on_a_socket_its_supervisor_bound_and_listens_on() -> None:
+    # What `rehearse run` does to know the provider's URL before the provider is ready.
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+        fd = sock.fileno()
+        with _serve("--listen-fd", str(fd), pass_fds=(fd,)) as (proc, line):
+            sock.close()  # the supervisor's copy: from here on only the provider holds it
+            url = _url_of(line)
+            assert url == f"http://127.0.0.1:{port}"
+            assert _chat(url)["object"] == "chat.completion"
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=STOP_TIMEOUT_S)
+            assert proc.returncode == 0, err
+    with pytest.raises(ConnectionRefusedError):  # stopping it closed the socket
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    # A descriptor that is no socket is refused in one line.
+    proc = subprocess.run(
+        _rehearse("serve", "--listen-fd", "0"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("rehearse serve: --listen-fd 0: not a listening socket ("), proc.stderr
 
 
 @pytest.mark.parametrize("command", ["serve", "toxiproxy"])
