@@ -46,8 +46,11 @@ def main() -> int:
         tests_name, tests_args = TESTS
         print(f"== {tests_name}: {' '.join(tests_args)}", flush=True)
         tests_code = subprocess.call(_cmd(tests_args) + extra)
-    finally:
-        types_out, _ = types.communicate()
+    except BaseException:  # Ctrl-C: no waiting on mypy's minute
+        types.kill()
+        types.wait()
+        raise
+    types_out, _ = types.communicate()
     print(f"== {types_name} output:\n{types_out}", end="", flush=True)
     if types.returncode != 0:
         return _failed(types_name, types.returncode)
