@@ -32,7 +32,7 @@ from fakeprovider.replay.frames import Chunk
 MAX_UPSTREAM_CONNECTIONS = 256  # open to the upstream, busy or idle; calls beyond wait for one
 CONNECT_TIMEOUT_S = 10.0
 UPSTREAM_IDLE_S = 15.0  # a pooled connection unused longer is closed instead of reused
-_NO_REQUEST_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "DELETE"})
+_NO_REQUEST_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # no Content-Length when empty
 
 
 class UpstreamError(Exception):
@@ -90,7 +90,11 @@ class Answer:
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
-        if 100 <= status < 200 and status != 101:
+        if status == 101:
+            self.fail("it switched protocols (101), which the recorder does not relay")
+            self.connection.close()
+            return
+        if 100 <= status < 200:
             self._informational = True  # 100 Continue, 103 Early Hints: the answer follows
             self.headers = CIMultiDict()
             return
@@ -141,7 +145,12 @@ class Answer:
         if self.head_done and self._until_close and exc is None:
             self._end()
             return
-        self.fail("the upstream closed the connection" + (f": {exc}" if exc else ""))
+        why = (
+            "the connection closed before the answer's end"
+            if self.head_done
+            else "it closed without an answer"
+        )
+        self.fail(why + (f" ({exc})" if exc else ""))
 
     def fail(self, message: str) -> None:
         if not self.ended:
@@ -170,6 +179,8 @@ class Answer:
     def _send(self, data: bytes) -> None:
         sink = self._sink
         assert sink is not None
+        if self.caller_gone:
+            return
         if sink.is_closing():  # the caller went away: the upstream's answer is not worth reading
             self.caller_gone = True
             self.connection.close()
@@ -227,10 +238,12 @@ class Connection(asyncio.Protocol):
         answer.received = True
         try:
             answer.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.close()  # a 101: already failed in on_headers_complete
         except httptools.HttpParserError as e:
             self.close()
             if not answer.complete:
-                answer.fail(f"the upstream's answer is not valid HTTP/1.1: {e}")
+                answer.fail(f"its answer is not valid HTTP/1.1: {e}")
 
     def eof_received(self) -> bool:
         return False  # closes the transport: connection_lost follows

@@ -106,6 +106,12 @@ class Upstream:
                 writer.write(b"%x\r\n%b\r\n" % (len(event), event))
                 await writer.drain()
             writer.write(b"0\r\n\r\n")
+        elif path == "/garbage":
+            writer.write(b"SMTP ready\r\n\r\n")
+        elif path == "/101":
+            writer.write(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+            )
         elif path == "/204":
             writer.write(b"HTTP/1.1 204 No Content\r\nX-Kind: none\r\n\r\n")
         elif path == "/big":
@@ -272,3 +278,15 @@ async def test_a_large_answer_to_a_slow_reader_arrives_whole(upstream: Upstream,
     assert await asyncio.to_thread(slow_read) == bytes(range(256)) * (16 * 1024)
     assert await _call(recorder, "/after") == (200, b'{"path": "/after"}')
     assert upstream.connections == 1  # paused and resumed, and still reusable
+
+
+@pytest.mark.parametrize(
+    ("path", "why"), [("/garbage", "not valid HTTP/1.1"), ("/101", "switched protocols")]
+)
+async def test_an_answer_the_relay_cannot_pass_on_is_a_502_saying_why(
+    recorder: Recorder, log: io.StringIO, path: str, why: str
+) -> None:
+    status, body = await _call(recorder, path)
+    assert status == 502
+    assert why in body.decode()
+    assert why in log.getvalue()
