@@ -1,9 +1,12 @@
 """`rehearse record`: a proxy in front of a real provider that writes every exchange to a cassette.
 
 Each call goes to the upstream as it came (credentials too) and its answer back to the caller as
-it arrives, chunk by chunk: the only work on the way is a timestamp and an append per chunk. Once
-the answer has ended, the exchange is built (the stream split into events, `frames.py`), redacted
-and written in a worker thread, one at a time, so the caller never waits for the disk.
+it arrives, chunk by chunk: aiohttp serves the caller, and the upstream side is `relay.py`, a
+kept-alive connection pool on asyncio transports whose answers `httptools` parses; each body
+piece is written to the caller's transport from inside the upstream's `data_received`, with a
+timestamp and an append as the only other work. Once the answer has ended, the exchange is built
+(the stream split into events, `frames.py`), redacted and written in a worker thread, one at a
+time, so the caller never waits for the disk.
 
 Which surface and model a call is comes from the provider's own route table (`surfaces.py`):
 a path the fake provider serves is recorded under the same `api`. Paths it does not know are
