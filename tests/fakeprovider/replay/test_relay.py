@@ -5,9 +5,13 @@ raw sockets read by `http.client`, in threads so the event loop keeps serving bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime
 import http.client
 import io
+import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -171,7 +175,7 @@ async def test_the_callers_connection_stays_alive_across_chunked_and_sized_answe
         sock = socket.create_connection(("127.0.0.1", recorder.port), timeout=10)
         connection = http.client.HTTPConnection("127.0.0.1", recorder.port)
         connection.sock = sock
-        seen = []
+        seen: list[tuple[int, bool, bool, bytes]] = []
         try:
             for path in ("/chunked", "/sized", "/chunked", "/204", "/sized", "/sized"):
                 method = "HEAD" if path == "/sized" and len(seen) == 4 else "POST"
@@ -290,3 +294,77 @@ async def test_an_answer_the_relay_cannot_pass_on_is_a_502_saying_why(
     assert status == 502
     assert why in body.decode()
     assert why in log.getvalue()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (no network, no CA)."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_an_https_upstream_is_verified_and_relayed_over_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    async with Upstream() as plain:
+        # TLS in front of the scripted upstream: an asyncio server that relays bytes to it.
+        async def terminate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", plain.port)
+
+            async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+                dst.close()
+
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+        server = await asyncio.start_server(terminate, "127.0.0.1", 0, ssl=server_context)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            untrusted = io.StringIO()
+            async with Recorder(f"https://127.0.0.1:{port}", tmp_path / "a", log=untrusted) as r:
+                status, body = await _call(r, "/chunked")
+            assert status == 502
+            assert b"CERTIFICATE_VERIFY_FAILED" in body
+            default = ssl.create_default_context  # what relay.py calls: here trusting our certificate
+            monkeypatch.setattr(ssl, "create_default_context", lambda: default(cafile=cert))
+            async with Recorder(f"https://127.0.0.1:{port}", tmp_path / "b", log=io.StringIO()) as r:
+                assert await _call(r, "/chunked") == (200, b"".join(SSE))
+                assert await _call(r, "/sized") == (200, b'{"path": "/sized"}')
+                await r.flush()
+            assert plain.connections == 1  # the TLS connection kept alive and reused
+            assert [x.request.path for x in iter_exchanges(tmp_path / "b")] == ["/chunked", "/sized"]
+        finally:
+            server.close()
+            await server.wait_closed()
