@@ -185,7 +185,7 @@ class Recorder(StartStop):
 
     async def _close_clients(self) -> None:
         if self._relay is not None:
-            self._relay.close()
+            await self._relay.close()
             self._relay = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)

@@ -225,6 +225,7 @@ class Connection(asyncio.Protocol):
         self.answer: Answer | None = None
         self.lost = False
         self.idle_since = 0.0
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # socket released
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -250,6 +251,8 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if not self.closed.done():
+            self.closed.set_result(None)
         if self.answer is not None:
             self.answer.lost(exc)
 
@@ -291,6 +294,7 @@ class Relay:
         self._slots = asyncio.Semaphore(MAX_UPSTREAM_CONNECTIONS)
         self._idle: list[Connection] = []  # most recently used last
         self._busy: set[Connection] = set()
+        self._open: set[Connection] = set()  # every connection until its socket is released
 
     def request_head(self, method: str, target: str, headers: Sequence[tuple[str, str]], size: int) -> bytes:
         """The request line and headers: the caller's (as given), `Host` the upstream's, the body's length."""
@@ -350,12 +354,15 @@ class Relay:
             connection.close()
         self._slots.release()
 
-    def close(self) -> None:
-        """Every connection closed: the idle ones and any still busy."""
-        for connection in [*self._idle, *self._busy]:
+    async def close(self) -> None:
+        """Every connection closed, the idle ones and any still busy, and their sockets released."""
+        connections = list(self._open)
+        for connection in connections:
             connection.close()
         self._idle.clear()
         self._busy.clear()
+        if connections:
+            await asyncio.wait([c.closed for c in connections], timeout=1.0)
 
     def _take_idle(self) -> Connection | None:
         now = time.monotonic()
@@ -385,4 +392,6 @@ class Relay:
             raise UpstreamError(f"no connection within {CONNECT_TIMEOUT_S:g} s") from None
         except OSError as e:
             raise UpstreamError(str(e) or repr(e)) from None
+        self._open.add(connection)
+        connection.closed.add_done_callback(lambda _: self._open.discard(connection))
         return connection

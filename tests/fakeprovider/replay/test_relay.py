@@ -49,8 +49,7 @@ class Upstream:
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
-        for writer in self._writers:
-            writer.close()
+        await _closed(self._writers)
         await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -130,6 +129,13 @@ class Upstream:
                 writer.write(body)
         await writer.drain()
         return True
+
+
+async def _closed(writers: set[asyncio.StreamWriter]) -> None:
+    """Every connection of a test server closed, and its socket released, before the loop ends."""
+    for writer in list(writers):
+        writer.close()
+    await asyncio.gather(*(w.wait_closed() for w in list(writers)), return_exceptions=True)
 
 
 @pytest.fixture
@@ -337,8 +343,11 @@ async def test_an_https_upstream_is_verified_and_relayed_over_tls(
     server_context.load_cert_chain(cert, key)
     async with Upstream() as plain:
         # TLS in front of the scripted upstream: an asyncio server that relays bytes to it.
+        writers: set[asyncio.StreamWriter] = set()
+
         async def terminate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", plain.port)
+            writers.update((writer, up_writer))
 
             async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
                 while data := await src.read(65536):
@@ -367,4 +376,5 @@ async def test_an_https_upstream_is_verified_and_relayed_over_tls(
             assert [x.request.path for x in iter_exchanges(tmp_path / "b")] == ["/chunked", "/sized"]
         finally:
             server.close()
+            await _closed(writers)
             await server.wait_closed()
