@@ -293,7 +293,6 @@ class Relay:
         self._ssl = ssl.create_default_context() if secure else None
         self._slots = asyncio.Semaphore(MAX_UPSTREAM_CONNECTIONS)
         self._idle: list[Connection] = []  # most recently used last
-        self._busy: set[Connection] = set()
         self._open: set[Connection] = set()  # every connection until its socket is released
 
     def request_head(self, method: str, target: str, headers: Sequence[tuple[str, str]], size: int) -> bytes:
@@ -323,16 +322,15 @@ class Relay:
             if connection is None:
                 connection = await self._connect()
             while True:
-                self._busy.add(connection)
                 answer = connection.send(payload, method, start, keep)
                 try:
                     await answer.headed()
                 except BaseException:
-                    self._drop(connection)
+                    connection.close()
                     raise
                 if answer.head_done:
                     return answer
-                self._drop(connection)
+                connection.close()
                 if not (reused and not answer.received):
                     raise UpstreamError(answer.error or "no answer")
                 # A pooled connection the upstream had closed: once more on a fresh one.
@@ -345,9 +343,9 @@ class Relay:
     def release(self, answer: Answer) -> None:
         """The exchange is over: its connection back to the pool if the answer ended cleanly."""
         connection = answer.connection
-        self._busy.discard(connection)
         if answer.complete and answer.reusable and not connection.lost:
             connection.answer = None
+            connection.resume_reading()  # paused for a slow caller as the answer ended, maybe
             connection.idle_since = time.monotonic()
             self._idle.append(connection)
         else:
@@ -360,7 +358,6 @@ class Relay:
         for connection in connections:
             connection.close()
         self._idle.clear()
-        self._busy.clear()
         if connections:
             await asyncio.wait([c.closed for c in connections], timeout=1.0)
 
@@ -372,10 +369,6 @@ class Relay:
                 return connection
             connection.close()
         return None
-
-    def _drop(self, connection: Connection) -> None:
-        self._busy.discard(connection)
-        connection.close()
 
     async def _connect(self) -> Connection:
         loop = asyncio.get_running_loop()
