@@ -17,6 +17,10 @@ what a hop and a file per exchange cost when the upstream answers at once.
 
     python bench/recorder_overhead.py            # 400 paced streams, 5 s windows
     python bench/recorder_overhead.py --quick    # 80 paced streams, 2 s windows
+    python bench/recorder_overhead.py --spin 2   # the same with 2 `nice 19` busy loops running
+
+`--spin N` (off by default) keeps N cores awake with lowest-priority busy loops, to tell apart
+what a proxy costs from what a halted virtual CPU costs to wake up (about 1 ms on some VMs).
 
 Linux only (`SO_TIMESTAMPNS`, `/proc`). Nothing is pinned: the client, the upstream and the
 proxy share the machine's cores as the scheduler sees fit.
@@ -31,6 +35,7 @@ import re
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -259,11 +264,26 @@ def saturation(args: argparse.Namespace, seconds: float, cassette: Path) -> bool
     return ok
 
 
+SPINNER = "import os\nos.nice(19)\nwhile True: pass"
+
+
 def run(args: argparse.Namespace, cassette: Path) -> int:
+    spinners = [subprocess.Popen([sys.executable, "-c", SPINNER]) for _ in range(args.spin)]
+    try:
+        return _run(args, cassette)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def _run(args: argparse.Namespace, cassette: Path) -> int:
     streams = args.streams or (80 if args.quick else 400)
     seconds = args.seconds or (2.0 if args.quick else 5.0)
     load1, load5, _ = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load1:.1f} (1 min) {load5:.1f} (5 min)")
+    if args.spin:
+        print(f"  {args.spin} `nice 19` busy loop(s) running: idle cores kept awake")
     ok = paced(args, streams, cassette / "paced")
     if not args.no_saturation:
         ok = saturation(args, seconds, cassette / "saturation") and ok
@@ -284,6 +304,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wide", type=int, default=64, help="paced streams at a time for (b) (default 64)")
     parser.add_argument("--rounds", type=int, default=1, help="alternations of the targets (default 1)")
     parser.add_argument("--no-saturation", action="store_true", help="skip (c)")
+    parser.add_argument(
+        "--spin", type=int, default=0, help="`nice 19` busy loops kept running, cores awake (default 0)"
+    )
     return parser.parse_args(argv)
 
 

@@ -1,9 +1,12 @@
 """`rehearse record`: a proxy in front of a real provider that writes every exchange to a cassette.
 
 Each call goes to the upstream as it came (credentials too) and its answer back to the caller as
-it arrives, chunk by chunk: the only work on the way is a timestamp and an append per chunk. Once
-the answer has ended, the exchange is built (the stream split into events, `frames.py`), redacted
-and written in a worker thread, one at a time, so the caller never waits for the disk.
+it arrives, chunk by chunk: aiohttp serves the caller, and the upstream side is `relay.py`, a
+kept-alive connection pool on asyncio transports whose answers `httptools` parses; each body
+piece is written to the caller's transport from inside the upstream's `data_received`, with a
+timestamp and an append as the only other work. Once the answer has ended, the exchange is built
+(the stream split into events, `frames.py`), redacted and written in a worker thread, one at a
+time, so the caller never waits for the disk.
 
 Which surface and model a call is comes from the provider's own route table (`surfaces.py`):
 a path the fake provider serves is recorded under the same `api`. Paths it does not know are
@@ -13,6 +16,7 @@ proxied and recorded too, as `api: "passthrough"`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -22,11 +26,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-import aiohttp
 import orjson
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
 
 from fakeprovider.replay.cassette import (
     MAX_FILE_BYTES,
@@ -38,13 +40,12 @@ from fakeprovider.replay.cassette import (
 )
 from fakeprovider.replay.exchange import build_exchange, request_body
 from fakeprovider.replay.frames import Chunk
+from fakeprovider.replay.relay import Answer, Relay, UpstreamError
 from fakeprovider.surfaces import SURFACES, Surface
 from fakeprovider.threaded import ServerThread, StartStop, listen_error
 
-MAX_UPSTREAM_CONNECTIONS = 256  # the shared client's pool: calls beyond it wait for a connection
 MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a request body the proxy accepts (larger: 413)
 MAX_PENDING_WRITES = 256  # exchanges waiting for the writer; past it a finished call waits
-CONNECT_TIMEOUT_S = 10.0
 # While the writer thread holds the GIL, the event loop waits for it up to Python's switch
 # interval (5 ms by default): the recorder lowers it for its life, so a chunk waits at most this.
 SWITCH_INTERVAL_S = 0.0005
@@ -65,6 +66,9 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+# Not passed on either: the upstream is asked for identity, and the proxy already answered any
+# `Expect: 100-continue` when it read the body.
+NOT_FORWARDED = HOP_BY_HOP | {"accept-encoding", "expect"}
 
 
 class RecorderError(RuntimeError):
@@ -122,7 +126,7 @@ class Recorder(StartStop):
         self._log = log
         self._idle_timeout_s = idle_timeout_s
         self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._relay: Relay | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._pending: set[asyncio.Future[None]] = set()
         self._slots: asyncio.Semaphore | None = None  # MAX_PENDING_WRITES
@@ -149,13 +153,7 @@ class Recorder(StartStop):
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearsal-recorder")
         self._slots = asyncio.Semaphore(MAX_PENDING_WRITES)
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=MAX_UPSTREAM_CONNECTIONS),
-            timeout=aiohttp.ClientTimeout(total=None, connect=CONNECT_TIMEOUT_S),
-            auto_decompress=False,  # the caller gets the upstream's bytes as they are
-            cookie_jar=aiohttp.DummyCookieJar(),  # cookies are the caller's, not the proxy's
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-        )
+        self._relay = Relay(self.upstream)
         runner = web.AppRunner(
             self._app(),
             access_log=None,
@@ -186,9 +184,9 @@ class Recorder(StartStop):
         await self._close_clients()
 
     async def _close_clients(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._relay is not None:
+            await self._relay.close()
+            self._relay = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -202,67 +200,58 @@ class Recorder(StartStop):
         start = time.monotonic()
         recorded_at = now_iso()
         body = await request.read()
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         # Identity upstream: the cassette gets plain text, and there is nothing to re-encode.
-        headers = [(k, v) for k, v in headers if k.lower() != "accept-encoding"]
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED]
         headers.append(("Accept-Encoding", "identity"))
-        assert self._session is not None
+        assert self._relay is not None
         try:
-            upstream = await self._session.request(
-                request.method,
-                URL(self.upstream + request.rel_url.raw_path_qs, encoded=True),
-                headers=headers,
-                data=body if body else None,
-                allow_redirects=False,
+            answer = await self._relay.exchange(
+                request.method, request.rel_url.raw_path_qs, headers, body, start, self.recording
             )
-        except (aiohttp.ClientError, TimeoutError) as e:
+        except UpstreamError as e:
             message = f"cannot reach the upstream {self.upstream}: {e}"
             self.warn(f"{request.method} {request.path}: {message}")
             error = {"error": {"type": "upstream_unreachable", "message": f"rehearse record: {message}"}}
             return web.Response(status=502, body=orjson.dumps(error), content_type="application/json")
-        chunks: list[Chunk] = []
-        keep = self.recording
-        size = 0
-        cut: str | None = None
         try:
-            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-            for name, value in upstream.headers.items():
+            response = web.StreamResponse(status=answer.status, reason=answer.reason or None)
+            for name, value in answer.headers.items():
                 if name.lower() not in HOP_BY_HOP:
                     response.headers.add(name, value)
-            if upstream.content_length is not None:
-                response.content_length = upstream.content_length
+            if answer.content_length is not None:
+                response.content_length = answer.content_length
             await response.prepare(request)
-            try:
-                async for chunk in upstream.content.iter_any():
-                    t = time.monotonic()
-                    await response.write(chunk)  # the caller's first
-                    if keep:
-                        size += len(chunk)
-                        if size > MAX_FILE_BYTES:
-                            keep = False
-                            chunks.clear()
-                            self.warn(
-                                f"{request.method} {request.path}: the answer passed {MAX_FILE_BYTES:,} "
-                                "bytes, the cap of one exchange; not recorded"
-                            )
-                        else:
-                            chunks.append((round((t - start) * 1000.0, 3), chunk))
-            except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, TimeoutError) as e:
-                cut = f"the upstream cut the answer: {e}"
-            end_ms = (time.monotonic() - start) * 1000.0
-            if cut is None:
-                await response.write_eof()
+            request.writer.send_headers()  # out now: the body goes to the transport behind aiohttp
+            transport = request.transport
+            if transport is None:
+                raise ConnectionResetError
+            # aiohttp chose the framing (chunked when HTTP/1.1 and no length); its write_eof ends it.
+            chunked = response.headers.get(hdrs.TRANSFER_ENCODING) == "chunked"
+            answer.attach(transport, request.protocol, chunked)
+            await answer.relayed(request.writer)
+            if answer.caller_gone:
+                raise ConnectionResetError
+            if answer.complete:
+                # A caller may close as soon as it has what it wanted (an SDK after `[DONE]`),
+                # before the end of the chunks: the answer came whole, and is recorded.
+                with contextlib.suppress(ConnectionResetError):
+                    await response.write_eof()
         except ConnectionResetError:
             # The caller went away: nothing whole to record.
             return web.Response(status=499)
         finally:
-            upstream.release()
-        if cut is not None:
-            self.warn(f"{request.method} {request.path}: {cut}")
+            self._relay.release(answer)
+        if answer.too_large:
+            self.warn(
+                f"{request.method} {request.path}: the answer passed {MAX_FILE_BYTES:,} "
+                "bytes, the cap of one exchange; not recorded"
+            )
+        if answer.error is not None:
+            self.warn(f"{request.method} {request.path}: the upstream cut the answer: {answer.error}")
             if request.transport is not None:
                 request.transport.close()  # the caller sees the cut too
-        if keep and self.recording:
-            await self._schedule(request, surface, body, upstream, chunks, recorded_at, end_ms)
+        if answer.keep and self.recording:
+            await self._schedule(request, surface, body, answer, recorded_at)
         return response
 
     async def _schedule(
@@ -270,10 +259,8 @@ class Recorder(StartStop):
         request: web.Request,
         surface: Surface | None,
         body: bytes,
-        upstream: aiohttp.ClientResponse,
-        chunks: list[Chunk],
+        answer: Answer,
         recorded_at: str,
-        end_ms: float,
     ) -> None:
         """Hand the exchange to the writer thread; wait only when `MAX_PENDING_WRITES` wait already."""
         assert self._executor is not None
@@ -289,11 +276,11 @@ class Recorder(StartStop):
             _joined(request.headers),
             dict(request.match_info),
             body,
-            upstream.status,
-            _joined(upstream.headers),
-            chunks,
+            answer.status,
+            _joined(answer.headers),
+            answer.chunks,
             recorded_at,
-            end_ms,
+            answer.end_ms,
         )
         future = asyncio.get_running_loop().run_in_executor(self._executor, job)
         self._pending.add(future)
