@@ -15,9 +15,8 @@ grow with the request rate. A breaker is the shared memory that stops that:
 What counts as a failure is the model's, not the caller's: 5xx, timeouts, connection errors,
 streams that break before their first chunk, and 429s. A 429 is the model refusing this app's
 calls: one is answered by waiting its retry-after, but a run of them is a quota exhausted for
-the whole fleet, and every request finding that out by itself keeps the quota exhausted. A
-breaker opened by a 429 stays open at least as long as that 429's retry-after. A 4xx the request
-caused is not a failure.
+the whole fleet, and every request finding that out by itself keeps the quota exhausted. A 4xx
+the request caused is not a failure.
 """
 
 from __future__ import annotations
@@ -45,7 +44,6 @@ class CircuitBreaker:
         self._clock = clock
         self._state = State.CLOSED
         self._opened_at = 0.0
-        self._cooldown_s = config.cooldown_s  # of the current opening: longer for a 429's retry-after
         self._consecutive = 0
         self._probing = False
         self._outcomes: deque[tuple[float, bool]] = deque()  # (ended at, failed) within window_s
@@ -54,7 +52,7 @@ class CircuitBreaker:
     @property
     def state(self) -> State:
         """The state now (an open breaker whose cool-down is over reads as half-open)."""
-        if self._state is State.OPEN and self._clock() - self._opened_at >= self._cooldown_s:
+        if self._state is State.OPEN and self._clock() - self._opened_at >= self.config.cooldown_s:
             self._state = State.HALF_OPEN
             self._probing = False
         return self._state
@@ -77,26 +75,23 @@ class CircuitBreaker:
             self._forget()  # a fresh start: the failures before the outage ended are history
         self._record(failed=False)
 
-    def failed(self, retry_after_s: float | None = None) -> None:
-        """A failed call; a 429 passes its retry-after: if the breaker opens now, it stays open
-        at least that long (the model said when it would take calls again)."""
+    def failed(self) -> None:
         self._probing = False
         if self._state is not State.CLOSED:
-            self._open(retry_after_s)
+            self._open()
             return
         self._consecutive += 1
         self._record(failed=True)
         if self._consecutive >= self.config.failure_threshold or self._rate_tripped():
-            self._open(retry_after_s)
+            self._open()
 
     def released(self) -> None:
         """A call that said nothing about the model's health: a probe slot is given back."""
         self._probing = False
 
-    def _open(self, retry_after_s: float | None = None) -> None:
+    def _open(self) -> None:
         self._state = State.OPEN
         self._opened_at = self._clock()
-        self._cooldown_s = max(self.config.cooldown_s, retry_after_s or 0.0)
         self._consecutive = 0
         self._forget()
 

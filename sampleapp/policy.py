@@ -208,7 +208,7 @@ class Policy:
                         if model_failed is None:
                             breaker.released()
                         elif model_failed:
-                            breaker.failed(None if failure is None else failure.retry_after_s)
+                            breaker.failed()
                         else:
                             breaker.succeeded()
                 if model_failed is False:

@@ -113,25 +113,6 @@ def test_a_probe_that_said_nothing_gives_its_slot_back() -> None:
     assert breaker.allow()
 
 
-def test_an_opening_429_holds_it_open_for_its_retry_after_when_that_is_longer() -> None:
-    clock = Clock()
-    breaker = _breaker(clock, failure_threshold=2, cooldown_s=0.5)
-    breaker.failed(retry_after_s=3.0)
-    breaker.failed(retry_after_s=2.0)  # the one that opens it: its retry-after counts
-    assert breaker.state is State.OPEN
-    clock.now = 1.9
-    assert not breaker.allow()
-    clock.now = 2.0
-    assert breaker.allow()  # the probe
-    breaker.failed(retry_after_s=0.1)  # shorter than the cool-down: the cool-down holds
-    clock.now = 2.4
-    assert not breaker.allow()
-    clock.now = 2.5
-    assert breaker.allow()
-    breaker.succeeded()
-    assert breaker.state is State.CLOSED
-
-
 def test_each_model_has_its_own_breaker() -> None:
     breakers = Breakers(BreakerConfig(failure_threshold=1), Clock())
     breakers["gpt-4o"].failed()
