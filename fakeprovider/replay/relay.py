@@ -138,7 +138,7 @@ class Answer:
 
     # --- the connection's news --------------------------------------------------------------------
 
-    def lost(self, exc: BaseException | None) -> None:
+    def connection_lost(self, exc: BaseException | None) -> None:
         """The upstream connection closed: the end of an until-close body, else a cut."""
         if self.ended:
             return
@@ -254,7 +254,7 @@ class Connection(asyncio.Protocol):
         if not self.closed.done():
             self.closed.set_result(None)
         if self.answer is not None:
-            self.answer.lost(exc)
+            self.answer.connection_lost(exc)
 
     def send(self, payload: bytes, method: str, start: float, keep: bool) -> Answer:
         assert self.transport is not None
